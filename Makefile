@@ -1,0 +1,28 @@
+# Two entry points, each self-contained on a fresh Python 3.11 machine:
+#   make train   set up .venv and train a leader, printing it next to the exact optimum
+#   make test    set up .venv and run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: train test lint setup clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e ".[train,test]"
+	touch $@
+
+setup: $(BIN)/.installed
+
+train: setup
+	$(BIN)/python -m stackelberg_zoo.equilibrium.demo
+
+test: setup
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m pytest -n 2
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,1 @@
+"""Stackelberg economic-design environments (PettingZoo AEC and Gymnasium)."""

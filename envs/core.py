@@ -1,0 +1,200 @@
+"""The contract every setting's game logic follows, and what can be derived from it alone.
+
+A *setting* (normal-form commitment, matrix design, allocation with messages, sequential
+price mechanisms) is one :class:`EconomicGame`: a plain class with no PettingZoo import that
+knows the followers' types and prior, and how one *sub-game* unfolds:
+
+1. a type profile ``θ`` is drawn from ``prior`` (one type per follower);
+2. every follower picks an action (a message, a move) knowing only its own type;
+3. the leader takes one or more turns, each on :meth:`EconomicGame.leader_observation`,
+   until :meth:`EconomicGame.is_over`;
+4. :meth:`EconomicGame.outcome` gives everyone's utility.
+
+The PettingZoo drivers (the multi-agent game and the Stackelberg POMDP) are written once
+against this contract. The functions below derive, for any setting and any leader policy,
+the followers' *induced Bayesian game* and the leader's value, by exhaustive play.
+
+A *leader policy* is any callable from a leader observation to a leader action. It must be
+deterministic for the exact functions here (a committed policy, as the Stackelberg POMDP
+requires).
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium
+import numpy as np
+
+from stackelberg_zoo.equilibrium.games import BayesianGame
+
+LeaderPolicy = Callable[[Any], Any]
+"""A leader policy: leader observation -> leader action."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Utilities at the end of one sub-game.
+
+    Attributes:
+        leader: The leader's utility (its reward in the Stackelberg POMDP).
+        followers: ``[n_followers]`` follower utilities.
+    """
+
+    leader: float
+    followers: np.ndarray
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A setting's exact reference values, computed by a solver, never typed in.
+
+    Attributes:
+        optimum: The best leader value when followers respond as the setting's follower
+            model prescribes (stated in ``follower_model``).
+        optimal_policy: A leader policy that attains ``optimum`` (a callable, or the
+            setting's own description of a mechanism, e.g. a mixed strategy array).
+        follower_model: How followers respond in this computation, ties included.
+        baselines: Other named values worth comparing against (e.g. the best message-free
+            mechanism, the no-payment outcome).
+        details: Anything else the solver found (e.g. the followers' response).
+    """
+
+    optimum: float
+    optimal_policy: Any
+    follower_model: str
+    baselines: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class EconomicGame(abc.ABC):
+    """One sub-game of a Stackelberg economic-design setting, as plain logic.
+
+    Subclasses set these attributes in ``__init__``:
+
+    Attributes:
+        n_types: Number of types of each follower.
+        n_follower_actions: Number of actions of each follower.
+        prior: ``[T_1, ..., T_n]`` joint type distribution (may be correlated).
+        leader_observation_space: Gymnasium space of the leader's base-game observation.
+        leader_action_space: Gymnasium space of the leader's action.
+    """
+
+    n_types: tuple[int, ...]
+    n_follower_actions: tuple[int, ...]
+    prior: np.ndarray
+    leader_observation_space: gymnasium.Space
+    leader_action_space: gymnasium.Space
+
+    @property
+    def n_followers(self) -> int:
+        """Number of followers."""
+        return len(self.n_types)
+
+    def sample_types(self, rng: np.random.Generator) -> np.ndarray:
+        """Draw a type profile ``[n_followers]`` (int64) from the joint prior."""
+        flat = rng.choice(self.prior.size, p=self.prior.ravel())
+        return np.array(np.unravel_index(flat, self.prior.shape), dtype=np.int64)
+
+    @abc.abstractmethod
+    def start(self, types: np.ndarray, follower_actions: np.ndarray) -> Any:
+        """Begin a sub-game once every follower has acted; return its state.
+
+        Raises:
+            ValueError: If a type or an action is out of range.
+        """
+
+    @abc.abstractmethod
+    def leader_observation(self, state: Any) -> Any:
+        """The leader's observation at its next turn (an element of its observation space)."""
+
+    @abc.abstractmethod
+    def leader_step(self, state: Any, action: Any) -> Any:
+        """Apply one leader action; return the new state.
+
+        Raises:
+            ValueError: If the action is not in the leader's action space or not allowed.
+        """
+
+    @abc.abstractmethod
+    def is_over(self, state: Any) -> bool:
+        """Whether the sub-game has ended."""
+
+    @abc.abstractmethod
+    def outcome(self, state: Any) -> Outcome:
+        """Utilities of an ended sub-game."""
+
+    def leader_action_mask(self, state: Any) -> np.ndarray | None:
+        """``np.int8`` mask of the leader's legal actions, or ``None`` if all are legal."""
+        return None
+
+    @abc.abstractmethod
+    def reference(self) -> Reference:
+        """The setting's exact reference values (see :class:`Reference`)."""
+
+
+def play(game: EconomicGame, types, follower_actions, leader_policy: LeaderPolicy) -> Outcome:
+    """Play one sub-game with fixed types and follower actions, the leader acting by policy."""
+    state = game.start(np.asarray(types), np.asarray(follower_actions))
+    while not game.is_over(state):
+        state = game.leader_step(state, leader_policy(game.leader_observation(state)))
+    return game.outcome(state)
+
+
+@dataclass(frozen=True)
+class InducedGame:
+    """The followers' Bayesian game once the leader's policy is fixed.
+
+    Attributes:
+        followers: The followers' :class:`BayesianGame` (payoffs and prior).
+        leader_payoffs: ``[T_1..T_n, A_1..A_n]`` leader utility at each types/actions profile.
+    """
+
+    followers: BayesianGame
+    leader_payoffs: np.ndarray
+
+
+def induced_bayesian_game(game: EconomicGame, leader_policy: LeaderPolicy) -> InducedGame:
+    """Enumerate every type and follower-action profile and play it against ``leader_policy``.
+
+    The policy must be deterministic. Cost: ``Π T_i · Π A_i`` sub-games.
+    """
+    n = game.n_followers
+    follower_payoffs = np.zeros((n,) + game.n_types + game.n_follower_actions)
+    leader_payoffs = np.zeros(game.n_types + game.n_follower_actions)
+    for types in itertools.product(*(range(t) for t in game.n_types)):
+        for actions in itertools.product(*(range(a) for a in game.n_follower_actions)):
+            result = play(game, types, actions, leader_policy)
+            follower_payoffs[(slice(None),) + types + actions] = result.followers
+            leader_payoffs[types + actions] = result.leader
+    return InducedGame(BayesianGame(follower_payoffs, game.prior), leader_payoffs)
+
+
+def leader_value(induced: InducedGame, follower_strategies: list[np.ndarray]) -> float:
+    """Expected leader utility when followers play independent type-contingent strategies.
+
+    Args:
+        induced: The induced game of the leader's policy.
+        follower_strategies: One ``[T_i, A_i]`` row-stochastic array per follower.
+    """
+    n = induced.followers.n_players
+    if len(follower_strategies) != n:
+        raise ValueError(f"need one strategy per follower ({n}), got {len(follower_strategies)}")
+    joint = induced.followers.prior
+    for i, sigma in enumerate(follower_strategies):
+        sigma = np.asarray(sigma, dtype=np.float64)
+        expected = (induced.followers.n_types[i], induced.followers.n_actions[i])
+        if sigma.shape != expected:
+            raise ValueError(
+                f"strategy of follower {i} must have shape {expected}, got {sigma.shape}"
+            )
+        # Broadcast σ_i(a_i | θ_i) onto [T_1..T_n, A_1..A_i].
+        shape = [1] * (n + i + 1)
+        shape[i] = sigma.shape[0]
+        shape[n + i] = sigma.shape[1]
+        joint = joint[..., np.newaxis] * sigma.reshape(shape)
+    return float(np.sum(joint * induced.leader_payoffs))
