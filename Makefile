@@ -18,7 +18,7 @@ $(BIN)/.installed: pyproject.toml
 setup: $(BIN)/.installed
 
 train: setup
-	$(BIN)/python -m stackelberg_zoo.equilibrium.demo
+	$(BIN)/python examples/equilibrium_demo.py
 
 test: setup
 	$(BIN)/python -m ruff check .
