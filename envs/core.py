@@ -132,9 +132,52 @@ class EconomicGame(abc.ABC):
         """``np.int8`` mask of the leader's legal actions, or ``None`` if all are legal."""
         return None
 
+    def initial_leader_observation(self) -> Any:
+        """What the leader observes before every follower has acted (no sub-game state yet).
+
+        The drivers show it to the leader outside its turns at the start of a sub-game.
+        Default: a blank element of ``leader_observation_space`` (zeros, clipped into the
+        bounds; the first value of discrete spaces). Settings whose leader observation does
+        not depend on the followers (e.g. a constant one) should return it here.
+        """
+        return blank_element(self.leader_observation_space)
+
+    def describe(self, state: Any) -> str:
+        """Extra human-readable lines about a started sub-game, for ``ansi`` rendering.
+
+        The drivers already print types, follower actions, leader actions and utilities;
+        override this to add what only the setting can name (e.g. prices, allocations).
+        Default: nothing.
+        """
+        return ""
+
     @abc.abstractmethod
     def reference(self) -> Reference:
         """The setting's exact reference values (see :class:`Reference`)."""
+
+
+def blank_element(space: gymnasium.Space) -> Any:
+    """A fixed, valid element of ``space``.
+
+    Zeros clipped into ``Box`` bounds, the first value of discrete spaces, and the same
+    recursively inside ``Dict`` and ``Tuple``.
+
+    Raises:
+        TypeError: For a space kind this function does not know.
+    """
+    if isinstance(space, gymnasium.spaces.Box):
+        return np.array(np.clip(np.zeros(space.shape), space.low, space.high), dtype=space.dtype)
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return space.dtype.type(space.start)
+    if isinstance(space, gymnasium.spaces.MultiDiscrete):
+        return np.array(space.start, dtype=space.dtype, copy=True)
+    if isinstance(space, gymnasium.spaces.MultiBinary):
+        return np.zeros(space.shape, dtype=space.dtype)
+    if isinstance(space, gymnasium.spaces.Dict):
+        return {key: blank_element(sub) for key, sub in space.spaces.items()}
+    if isinstance(space, gymnasium.spaces.Tuple):
+        return tuple(blank_element(sub) for sub in space.spaces)
+    raise TypeError(f"no blank element defined for space {space!r}")
 
 
 def play(game: EconomicGame, types, follower_actions, leader_policy: LeaderPolicy) -> Outcome:
