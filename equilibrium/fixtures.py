@@ -7,10 +7,11 @@ tests compare the solvers' output with the published numbers, cited next to each
 Conventions: in two-player fixtures the leader (or row player) is player 0, so
 ``game.payoffs[0]`` is the leader's ``[m, k]`` matrix and ``game.payoffs[1]`` the follower's.
 
-These are research fixtures for testing the equilibrium code. The benchmark's settings
-(Escape, Maintain, the matrix design game) are owned by ``stackelberg_zoo.envs``; F6, F7 and
-F14 repeat the published tables here only so that ``equilibrium`` stays free of project
-imports, and the tests check that the two copies agree.
+These are research fixtures for testing the equilibrium code. Fixtures F4 (Conitzer's
+commitment example), F6 (Escape), F7 (Maintain) and F14 (Monderer-Tennenholtz) are the
+benchmark's own settings: their tables live once, in ``stackelberg_zoo.envs``
+(``normal_form.game.NAMED_GAMES``, ``matrix_design.game.MONDERER_TENNENHOLTZ_PAYOFFS``), and
+are not repeated here.
 """
 
 from __future__ import annotations
@@ -71,16 +72,6 @@ def openspiel_commitment_game_3() -> NormalFormGame:
     return bimatrix([[3, 9], [9, 1]], [[0, 0], [1, 8]])
 
 
-def conitzer_commitment_example() -> NormalFormGame:
-    """F4: ``L=[[1,3],[0,2]]``, ``F=[[1,0],[0,1]]``: the value of commitment.
-
-    Conitzer and Sandholm (2006), "Computing the optimal strategy to commit to" (EC), and
-    Conitzer (2016), "On Stackelberg mixed strategies" (Synthese); also ``game_3`` of the
-    Stackelberg POMDP code (GlcBrero/StackelbergPOMDP).
-    """
-    return bimatrix([[1, 3], [0, 2]], [[1, 0], [0, 1]])
-
-
 def cce_commitment_separation() -> NormalFormGame:
     """F5: ``L=[[0,3,0],[2,2,0]]``, ``F=[[3,2,1],[0,0,2]]``.
 
@@ -90,26 +81,6 @@ def cce_commitment_separation() -> NormalFormGame:
     (``research/equilibrium.md``, section 6).
     """
     return bimatrix([[0, 3, 0], [2, 2, 0]], [[3, 2, 1], [0, 0, 2]])
-
-
-def escape() -> NormalFormGame:
-    """F6: Escape (the "penalty" game of Zhang et al. 2020, "Bi-level actor-critic", AAAI).
-
-    Leader and follower share ``[[15,10,0],[10,10,0],[0,0,30]]``. Payoffs as in ``game_1``
-    of GlcBrero/StackelbergPOMDP (Brero et al., "Stackelberg POMDP"). The benchmark's
-    environment owns this table; this copy is for the solver tests.
-    """
-    shared = [[15, 10, 0], [10, 10, 0], [0, 0, 30]]
-    return bimatrix(shared, shared)
-
-
-def maintain() -> NormalFormGame:
-    """F7: Maintain (the "climbing" game of Zhang et al. 2020).
-
-    ``L=[[20,0,0],[30,10,0],[0,0,5]]``, ``F=[[15,0,0],[0,5,0],[0,0,10]]``, as in ``game_2``
-    of GlcBrero/StackelbergPOMDP. The environment owns this table; this copy is for tests.
-    """
-    return bimatrix([[20, 0, 0], [30, 10, 0], [0, 0, 5]], [[15, 0, 0], [0, 5, 0], [0, 0, 10]])
 
 
 # ----------------------------------------------------------------------------- CE / CCE
@@ -169,16 +140,6 @@ def von_stengel_3x2() -> NormalFormGame:
     (also a test case of QuantEcon.py's ``game_theory``).
     """
     return bimatrix([[3, 3], [2, 5], [0, 6]], [[3, 2], [2, 6], [3, 1]])
-
-
-def monderer_tennenholtz_game() -> NormalFormGame:
-    """F14: the game of Monderer and Tennenholtz (2003), "k-Implementation" (JAIR 21).
-
-    ``[[(3,3),(6,4)],[(4,6),(2,2)]]`` (row actions T, B; column actions L, R), as in the
-    matrix design setting of GlcBrero/StackelbergPOMDP. The environment owns the design
-    game (it normalises these payoffs by 6); this copy is the raw game for tests.
-    """
-    return bimatrix([[3, 6], [4, 2]], [[3, 4], [6, 2]])
 
 
 def first_price_auction_correlated() -> BayesianGame:
@@ -296,17 +257,13 @@ FIXTURES: dict[str, tuple[Callable[[], object], ...]] = {
     "F1": (openspiel_commitment_game_1,),
     "F2": (openspiel_commitment_game_2,),
     "F3": (openspiel_commitment_game_3,),
-    "F4": (conitzer_commitment_example,),
     "F5": (cce_commitment_separation,),
-    "F6": (escape,),
-    "F7": (maintain,),
     "F8": (gibson_cce_example,),
     "F9": (shapley_game,),
     "F10": (chicken,),
     "F11": (battle_of_the_sexes, prisoners_dilemma, rock_paper_scissors),
     "F12": (dobss_security_game,),
     "F13": (von_stengel_3x2,),
-    "F14": (monderer_tennenholtz_game,),
     "F15": (first_price_auction_correlated,),
     "F16": (biased_rock_paper_scissors,),
 }

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import setting_games
 
 from stackelberg_zoo.equilibrium import fixtures as fx
 from stackelberg_zoo.equilibrium import lp as lp_module
@@ -87,7 +88,7 @@ def test_bayes_deviation_rows_match_the_deviation_table():
         # F9 Shapley's game: [2/3, 1].
         (fx.shapley_game, 2 / 3, 1.0),
         # F14 Monderer-Tennenholtz: [7.2, 10] (mixed NE 7.2, pure NEs 10).
-        (fx.monderer_tennenholtz_game, 7.2, 10.0),
+        (setting_games.monderer_tennenholtz, 7.2, 10.0),
     ],
 )
 def test_welfare_ranges_of_known_games(solver, factory, low, high):
@@ -112,7 +113,7 @@ def test_prisoners_dilemma_cce_is_defect_defect():
 
 def test_maintain_leader_value_over_ce_and_cce():
     # F7 (research notes): max over CE of u_L is 10, over CCE 24.
-    game = fx.maintain()
+    game = setting_games.maintain()
     assert solve_ce(game, [1, 0]).value == pytest.approx(10.0, abs=1e-7)
     assert solve_cce(game, [1, 0]).value == pytest.approx(24.0, abs=1e-7)
 
@@ -121,7 +122,7 @@ def test_monderer_tennenholtz_zero_implementation():
     # F14 (Monderer & Tennenholtz 2003): paying the row player > 1 at (T, L) and the column
     # player > 4 at (B, R) makes (T, R) strictly dominant, so every CCE is (T, R) and the
     # designer pays nothing on path.
-    game = fx.monderer_tennenholtz_game()
+    game = setting_games.monderer_tennenholtz()
     payments = np.zeros((2, 2, 2))
     payments[0, 0, 0] = 1.5
     payments[1, 1, 1] = 4.5
@@ -256,7 +257,7 @@ def test_lp_sandwich_cce_and_ce():
 
 
 def test_eps_relaxation_is_monotone():
-    game = fx.maintain()
+    game = setting_games.maintain()
     values = [solve_cce(game, [1, 0], eps=e).value for e in (0.0, 0.5, 2.0, 10.0)]
     assert all(a <= b + 1e-9 for a, b in itertools.pairwise(values))
     assert values[-1] > values[0]

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+import setting_games
 
 from stackelberg_zoo.equilibrium import fixtures as fx
 from stackelberg_zoo.equilibrium import stackelberg as sb
@@ -121,13 +122,13 @@ def hedge_follower_average(x: np.ndarray, leader: np.ndarray, follower: np.ndarr
         (fx.openspiel_commitment_game_2, 4 / 3, [1 / 3, 2 / 3], 0, 1.0),
         (fx.openspiel_commitment_game_3, 9.0, [1.0, 0.0], 1, 9.0),
         # F4: Conitzer & Sandholm 2006 / Conitzer 2016: pure commitment 2, SSE 2.5.
-        (fx.conitzer_commitment_example, 2.5, [0.5, 0.5], 1, 2.0),
+        (setting_games.conitzer, 2.5, [0.5, 0.5], 1, 2.0),
         # F5: research notes: pure commitment 0, SSE 1 at (1/2, 1/2).
         (fx.cce_commitment_separation, 1.0, [0.5, 0.5], 0, 0.0),
         # F6 Escape (Zhang et al. 2020 via the Brero et al. code): SSE = pure = 30.
-        (fx.escape, 30.0, [0, 0, 1], 2, 30.0),
+        (setting_games.escape, 30.0, [0, 0, 1], 2, 30.0),
         # F7 Maintain: pure 20, mixed SSE 27.5 at (1/4, 3/4, 0).
-        (fx.maintain, 27.5, [0.25, 0.75, 0.0], 0, 20.0),
+        (setting_games.maintain, 27.5, [0.25, 0.75, 0.0], 0, 20.0),
     ],
 )
 def test_known_commitment_values(factory, sse, strategy, column, pure):
@@ -146,7 +147,7 @@ def test_known_commitment_values(factory, sse, strategy, column, pure):
 
 def test_f4_unique_nash_is_worse_than_commitment():
     # F4 (Conitzer 2016): the unique NE (U, L) gives the leader 1 < 2 (pure) < 2.5 (mixed).
-    leader, follower = fx.conitzer_commitment_example().payoffs
+    leader, follower = setting_games.conitzer().payoffs
     equilibria = nash_equilibria(leader, follower)
     assert len(equilibria) == 1
     x, y = equilibria[0]
@@ -424,14 +425,14 @@ def test_permuting_actions_leaves_the_value_unchanged():
 
 
 def test_robust_commitment_margin_zero_is_the_sse():
-    leader, follower = fx.maintain().payoffs
+    leader, follower = setting_games.maintain().payoffs
     robust = robust_commitment(leader, follower, margin=0.0)
     assert robust.leader_value == pytest.approx(27.5, abs=1e-8)
     assert robust.value_loss_bound == pytest.approx(0.0, abs=1e-9)
 
 
 @pytest.mark.parametrize(
-    "factory", [fx.maintain, fx.conitzer_commitment_example, fx.openspiel_commitment_game_2]
+    "factory", [setting_games.maintain, setting_games.conitzer, fx.openspiel_commitment_game_2]
 )
 def test_robust_commitment_properties(factory):
     leader, follower = factory().payoffs
@@ -455,7 +456,7 @@ def test_robust_commitment_properties(factory):
 def test_robust_commitment_known_cost_on_maintain():
     # Maintain: the SSE column 0 needs 15 x0 >= 5 x1 (x2 = 0 at the optimum). Margin d
     # gives 15 x0 - 5 x1 = d, so x0 = (5 + d)/20 and the value 30 - 10 x0 = 27.5 - d/2.
-    leader, follower = fx.maintain().payoffs
+    leader, follower = setting_games.maintain().payoffs
     robust = robust_commitment(leader, follower, margin=1.0)
     assert robust.leader_value == pytest.approx(27.0, abs=1e-8)
     assert robust.value_loss == pytest.approx(0.5, abs=1e-8)
@@ -465,7 +466,7 @@ def test_knife_edge_against_a_learning_follower():
     # At the SSE strategy of F4 the follower is exactly indifferent; Hedge from a uniform
     # start never leaves uniform, and the leader gets 1.5, far below V_SSE = 2.5. The
     # margin-robust strategy is attained up to range(L) * regret / margin.
-    leader, follower = fx.conitzer_commitment_example().payoffs
+    leader, follower = setting_games.conitzer().payoffs
     sse = strong_stackelberg(leader, follower)
     on_edge, _ = hedge_follower_average(sse.leader_strategy, leader, follower, 2000)
     assert on_edge == pytest.approx(1.5, abs=1e-6)
@@ -524,7 +525,7 @@ def test_sse_recheck_tolerance_flip(monkeypatch):
     # column 1; rejected at tol 1e-7, accepted at tol 1e-5.
     answer = np.array([0.5 + 1e-6, 0.5 - 1e-6])
     monkeypatch.setattr(sb, "solve_lp", lambda *a, **k: answer.copy())
-    leader, follower = fx.conitzer_commitment_example().payoffs
+    leader, follower = setting_games.conitzer().payoffs
     with pytest.raises(RuntimeError, match="below the best response value"):
         strong_stackelberg(leader, follower, tol=1e-7)
     assert strong_stackelberg(leader, follower, tol=1e-5).follower_action == 1
