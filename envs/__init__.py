@@ -8,8 +8,15 @@ Importing this package registers every environment with PettingZoo's registry::
     env = make("aec", "stackelberg/normal-form-v0", game="escape")
     par = make("parallel", "stackelberg/normal-form-v0", game="escape")
 
-:data:`ENV_IDS` (AEC) and :data:`PARALLEL_ENV_IDS` are the one list of ids the tests and
-benchmarks read.
+It also registers every setting's Stackelberg POMDP (the leader's environment, with the
+followers' response algorithm inside), with PettingZoo and with Gymnasium::
+
+    pomdp = make("aec", "stackelberg/normal-form-pomdp-v0", game="escape")
+    import gymnasium
+    leader_env = gymnasium.make("StackelbergZoo/NormalFormPOMDP-v0", game="escape")
+
+:data:`ENV_IDS` (AEC) and :data:`PARALLEL_ENV_IDS` are the one list of multi-agent game ids
+the tests and benchmarks read; ``pomdp.registration.POMDP_SETTINGS`` lists the POMDPs.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pettingzoo
+
+from stackelberg_zoo.envs.pomdp.registration import register_pomdp_envs
 
 NAMESPACE = "stackelberg"
 """The registry namespace of every environment here."""
@@ -66,3 +75,4 @@ def _register_all() -> None:
 
 
 _register_all()
+register_pomdp_envs()

@@ -1,0 +1,51 @@
+"""The Stackelberg POMDP: the leader's environment with the followers' response algorithm inside.
+
+* :mod:`.followers`: follower response algorithms (multiplicative weights as the paper,
+  Hedge, regret matching, EXP3, an exhaustive best response), chosen by name or instance;
+* :mod:`.episode`: the POMDP logic (:class:`StackelbergPOMDP`), free of PettingZoo and
+  Gymnasium;
+* :mod:`.aec`: a PettingZoo ``AECEnv`` whose only agent is ``leader_0``;
+* :mod:`.gym`: a ``gymnasium.Env`` (passes ``gymnasium.utils.env_checker.check_env``);
+* :mod:`.registration`: the per-setting defaults and ids, :func:`register_pomdp_envs`.
+"""
+
+from stackelberg_zoo.envs.pomdp.episode import (
+    Phase,
+    ResponseReport,
+    StackelbergPOMDP,
+    Transition,
+)
+from stackelberg_zoo.envs.pomdp.followers import (
+    FOLLOWER_ALGORITHMS,
+    BestResponse,
+    Exp3Response,
+    FollowerSpec,
+    HedgeResponse,
+    MultiplicativeWeightsResponse,
+    NoPureEquilibriumError,
+    RegretCertificate,
+    RegretMatchingResponse,
+    ResponseAlgorithm,
+    response_algorithm,
+)
+from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS, register_pomdp_envs
+
+__all__ = [
+    "FOLLOWER_ALGORITHMS",
+    "POMDP_SETTINGS",
+    "BestResponse",
+    "Exp3Response",
+    "FollowerSpec",
+    "HedgeResponse",
+    "MultiplicativeWeightsResponse",
+    "NoPureEquilibriumError",
+    "Phase",
+    "RegretCertificate",
+    "RegretMatchingResponse",
+    "ResponseAlgorithm",
+    "ResponseReport",
+    "StackelbergPOMDP",
+    "Transition",
+    "register_pomdp_envs",
+    "response_algorithm",
+]

@@ -1,0 +1,646 @@
+"""The Stackelberg POMDP as plain logic: one object per environment, no PettingZoo or Gymnasium.
+
+An *episode* (SETTINGS.md section 1) is
+
+1. a **response phase** of ``n_response`` sub-games: the follower response algorithm
+   (:mod:`.followers`) chooses each sub-game's types and follower actions (one *response
+   query*), the leader plays it through its policy, the algorithm learns from the outcome;
+   the leader's reward is 0;
+2. a **reward phase** of ``n_reward`` sub-games with fresh types from the prior, in which
+   the followers play what the algorithm learned; at the end of each, the leader earns its
+   sub-game utility divided by ``n_reward``.
+
+The return of an episode is therefore the leader's average utility against the followers'
+learned response. **One step is one leader turn of one sub-game**; there are no ignored
+steps between sub-games (the reference code inserts one, SETTINGS.md section 6). A step
+whose action ends a sub-game also starts the next one, so the observation it returns is
+the leader's first observation in the next sub-game.
+
+**Commitment.** The leader's policy must be fixed within an episode (the paper's policy
+class; its code calls it action caching). With ``commitment=True`` (the default) the first
+action taken at each distinct leader observation is binding for the rest of the episode,
+in both phases: a later, different action at that observation is replaced by the committed
+one and flagged (``info["replaced"]``, ``info["applied_action"]``). A trainer that caches
+its own actions per observation never triggers it. Actions are compared after conversion to
+the action space's dtype; observations are compared exactly.
+
+**What the step tells** (``info``): ``"phase"`` (:class:`Phase` of the step just taken),
+``"sub_game"`` (its index within the phase), ``"replaced"``; ``"action_mask"`` when the game
+masks the leader's actions (for the returned observation); and, on the step that ends the
+response phase, ``"response"``: a :class:`ResponseReport` with the followers' learned
+strategy, the exact BCCE gaps (ex-ante, agent-form and interim) of the response-phase play in
+the induced game of the committed policy, and the learners' regret certificate.
+
+**State for a centralized critic** (:meth:`StackelbergPOMDP.state`): the flattened base
+observation, the phase of the returned observation (0 response, 1 reward), the progress
+through that phase (sub-games completed / phase length), and every follower learner's
+normalised state (:meth:`.followers.Responder.state_features`, e.g. each MW weight table
+divided by its largest entry). The leader's *actor* must only see the observation.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import math
+import numbers
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import gymnasium
+import numpy as np
+
+from stackelberg_zoo.envs.core import EconomicGame, Outcome, play
+from stackelberg_zoo.envs.pomdp.followers import (
+    FollowerSpec,
+    RegretCertificate,
+    Responder,
+    ResponseAlgorithm,
+    ResponseSnapshot,
+    _data_equal,
+    response_algorithm,
+)
+from stackelberg_zoo.equilibrium.games import BayesianGame
+from stackelberg_zoo.equilibrium.gaps import BayesGapReport, bcce_gap
+
+MAX_INDUCED_PROFILES = 1_000_000
+"""Largest ``Π T_i · Π A_i`` for which the exact gaps are computed (else they are skipped)."""
+
+
+class Phase(enum.IntEnum):
+    """The two phases of a Stackelberg POMDP episode."""
+
+    RESPONSE = 0
+    """Followers learn against the leader's policy; the leader's reward is 0."""
+    REWARD = 1
+    """Followers play what they learned; the leader earns its utility / ``n_reward``."""
+
+
+class _Uncommitted(LookupError):
+    """The committed policy has no action at this observation."""
+
+
+class _Diagnostics(NamedTuple):
+    gaps: BayesGapReport | None
+    gaps_unavailable: str | None
+    certificate: RegretCertificate | None
+
+
+@dataclass(frozen=True, eq=False)
+class _DiagnosticsSource:
+    """Everything the end-of-phase diagnostics need, copied when the response phase ends."""
+
+    game: EconomicGame
+    spec: FollowerSpec
+    snapshot: ResponseSnapshot | None
+    reason: str | None
+    follower_table: np.ndarray | None
+    known: np.ndarray | None
+    committed: dict[Hashable, Any]
+    observation_key: Callable[[Any], Hashable]
+
+    def compute(self) -> _Diagnostics:
+        if self.snapshot is None:
+            return _Diagnostics(None, self.reason, None)
+        if self.reason is not None:
+            return _Diagnostics(None, self.reason, self.snapshot.certificate(None))
+        mu = self.snapshot.empirical_play()
+        if mu is None:
+            reason = "no response round was completed (n_response is shorter than one round)"
+            return _Diagnostics(None, reason, self.snapshot.certificate(None))
+        reason = self._complete_induced_game(mu)
+        if reason is not None:
+            return _Diagnostics(None, reason, self.snapshot.certificate(None))
+        spec = self.spec
+        payoffs = self.follower_table.reshape((spec.n_followers,) + spec.n_types + spec.n_actions)
+        gaps = bcce_gap(BayesianGame(payoffs, spec.prior), mu)
+        return _Diagnostics(gaps, None, self.snapshot.certificate(payoffs))
+
+    def _committed_action(self, observation: Any) -> Any:
+        entry = self.committed.get(self.observation_key(observation))
+        if entry is None:
+            raise _Uncommitted
+        return entry[1]
+
+    def _complete_induced_game(self, mu: np.ndarray) -> str | None:
+        """Make sure every entry the gaps read is known; replay the committed policy if not.
+
+        The gaps read ``u(θ, a)`` on the support of ``μ`` and ``u(θ, (b, a_-i))`` for every
+        deviation ``b``. Full-information sweeps queried all of them; bandit play did not, so
+        the missing ones are played here against the committed policy (no POMDP step).
+        Returns why the gaps cannot be computed, or ``None``.
+        """
+        n = self.spec.n_followers
+        support = mu > 0
+        needed = np.zeros_like(support)
+        for i in range(n):
+            needed |= support.any(axis=n + i, keepdims=True)
+        missing = np.flatnonzero(needed.ravel() & ~self.known)
+        dims = self.spec.n_types + self.spec.n_actions
+        unresolved = 0
+        for k in missing:
+            index = np.unravel_index(int(k), dims)
+            types = np.array(index[:n], dtype=np.int64)
+            actions = np.array(index[n:], dtype=np.int64)
+            try:
+                outcome = play(self.game, types, actions, self._committed_action)
+            except _Uncommitted:
+                unresolved += 1
+                continue
+            self.follower_table[:, k] = outcome.followers
+            self.known[k] = True
+        if unresolved:
+            return (
+                f"{unresolved} profile(s) the gaps need reach a leader observation at which the "
+                f"leader never acted this episode, so its committed policy is not known there"
+            )
+        return None
+
+
+@dataclass(frozen=True, eq=False)
+class ResponseReport:
+    """What the followers learned in one response phase, and how close to a BCCE it is.
+
+    ``gaps``, ``gaps_unavailable`` and ``certificate`` are computed from a copy of the
+    phase's data the first time one of them is read (an unread report costs nothing).
+
+    Attributes:
+        strategy: Per follower ``[T_i, A_i]``: the per-type mixed strategy they play in the
+            reward phase (one-hot rows for ``argmax``; see
+            :meth:`.followers.Responder.strategy`).
+        rounds: Completed learning rounds (sweeps; queries for bandit learners).
+        queries: Response sub-games played (``n_response``).
+    """
+
+    strategy: tuple[np.ndarray, ...]
+    rounds: int
+    queries: int
+    _source: _DiagnosticsSource = field(repr=False)
+
+    @functools.cached_property
+    def _diagnostics(self) -> _Diagnostics:
+        return self._source.compute()
+
+    @property
+    def gaps(self) -> BayesGapReport | None:
+        """The BCCE gaps of the response-phase play in the induced game, or ``None``.
+
+        The play is the empirical distribution of the completed rounds' realised types and
+        current actions (prior times profile for the best response); the game is the
+        followers' induced game given the leader's committed policy. ``ex_ante`` (HST),
+        ``agent_form`` and ``interim`` are the three notions of
+        :func:`~stackelberg_zoo.equilibrium.gaps.bcce_gap`.
+        """
+        return self._diagnostics.gaps
+
+    @property
+    def gaps_unavailable(self) -> str | None:
+        """Why :attr:`gaps` is ``None`` (``None`` when it is not)."""
+        return self._diagnostics.gaps_unavailable
+
+    @property
+    def certificate(self) -> RegretCertificate | None:
+        """The learners' regret certificate (``None`` for the best response).
+
+        ``gaps.ex_ante == certificate.average("realised_regret")`` exactly, and
+        ``learner_regret <= bound`` for full-information learners.
+        """
+        return self._diagnostics.certificate
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, ResponseReport):
+            return False
+        mine = (self.strategy, self.rounds, self.queries, tuple(self._diagnostics))
+        theirs = (other.strategy, other.rounds, other.queries, tuple(other._diagnostics))
+        return _data_equal(mine, theirs)
+
+    __hash__ = None
+
+
+class Transition(NamedTuple):
+    """What one POMDP step returns.
+
+    Attributes:
+        observation: The leader's next base-game observation (at the end of the episode:
+            the observation it last acted on).
+        reward: 0 in the response phase; sub-game utility / ``n_reward`` at the end of a
+            reward-phase sub-game.
+        terminated: Whether the episode is over.
+        info: See the module docstring.
+    """
+
+    observation: Any
+    reward: float
+    terminated: bool
+    info: dict[str, Any]
+
+
+def _key_function(space: gymnasium.Space, what: str) -> Callable[[Any], Hashable]:
+    """An exact, hashable key for elements of ``space`` (observations or actions)."""
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return lambda value: int(value)
+    if isinstance(
+        space,
+        (gymnasium.spaces.Box, gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary),
+    ):
+        dtype = space.dtype
+        return lambda value: np.asarray(value, dtype=dtype).tobytes()
+    if isinstance(space, gymnasium.spaces.Dict):
+        parts = {name: _key_function(sub, what) for name, sub in space.spaces.items()}
+        return lambda value: tuple(fn(value[name]) for name, fn in parts.items())
+    if isinstance(space, gymnasium.spaces.Tuple):
+        parts = [_key_function(sub, what) for sub in space.spaces]
+        return lambda value: tuple(fn(v) for fn, v in zip(parts, value, strict=True))
+    raise TypeError(f"the Stackelberg POMDP cannot key {what} of space {space!r}")
+
+
+def _copy_element(value: Any) -> Any:
+    """A copy of a space element that no later mutation of ``value`` can reach."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, dict):
+        return {k: _copy_element(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return type(value)(_copy_element(v) for v in value)
+    return value
+
+
+def _flattener(space: gymnasium.Space) -> Callable[[Any], np.ndarray]:
+    """``float32`` flattening of a space element, as ``gymnasium.spaces.flatten``."""
+    if isinstance(space, gymnasium.spaces.Box):
+        return lambda value: np.asarray(value, dtype=np.float32).ravel()
+    if isinstance(space, gymnasium.spaces.Discrete):
+        n, start = int(space.n), int(space.start)
+
+        def one_hot(value):
+            out = np.zeros(n, dtype=np.float32)
+            out[int(value) - start] = 1.0
+            return out
+
+        return one_hot
+    return lambda value: np.asarray(gymnasium.spaces.flatten(space, value), dtype=np.float32)
+
+
+def _check_count(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def default_phase_lengths(game: EconomicGame) -> tuple[int, int]:
+    """The paper's ``(n_response, n_reward)`` for ``game``'s setting.
+
+    Raises:
+        ValueError: If ``game`` belongs to no known setting (pass both lengths then).
+    """
+    from stackelberg_zoo.envs.pomdp.registration import setting_of
+
+    setting = setting_of(game)
+    if setting is None:
+        raise ValueError(
+            f"no default phase lengths for a {type(game).__name__}; pass n_response and n_reward"
+        )
+    return setting.n_response, setting.n_reward
+
+
+class StackelbergPOMDP:
+    """The leader's environment with the followers' response algorithm embedded.
+
+    Args:
+        game: The setting's game.
+        followers: A response algorithm name (``"mw"``, ``"hedge"``, ``"regret_matching"``,
+            ``"regret_matching_plus"``, ``"exp3"``, ``"best_response"``) or a
+            :class:`~.followers.ResponseAlgorithm` instance.
+        n_response: Response sub-games per episode (``>= 1``); ``None``: the setting's
+            default (:data:`.registration.POMDP_SETTINGS`).
+        n_reward: Reward sub-games per episode (``>= 1``); ``None``: the setting's default.
+        commitment: Make the first action at each observation binding for the episode.
+        diagnostics: Keep what the end-of-phase report needs (the gaps and the certificate
+            are only computed when read; turn off to save the bookkeeping).
+
+    Raises:
+        TypeError: On a game that is not an ``EconomicGame`` or arguments of the wrong type.
+        ValueError: On ``n_response`` or ``n_reward`` below 1, an unknown follower name, or
+            follower hyperparameters the algorithm rejects.
+
+    Example:
+        >>> from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
+        >>> pomdp = StackelbergPOMDP(NormalFormStackelberg("escape"), "best_response")
+        >>> observation, info = pomdp.reset(np.random.default_rng(0))
+        >>> total = 0.0
+        >>> while True:
+        ...     step = pomdp.step(2)
+        ...     total += step.reward
+        ...     if step.terminated:
+        ...         break
+        >>> total
+        1.0
+    """
+
+    def __init__(
+        self,
+        game: EconomicGame,
+        followers: str | ResponseAlgorithm = "mw",
+        *,
+        n_response: int | None = None,
+        n_reward: int | None = None,
+        commitment: bool = True,
+        diagnostics: bool = True,
+    ):
+        if not isinstance(game, EconomicGame):
+            raise TypeError(f"game must be an EconomicGame, got {type(game).__name__}: {game!r}")
+        if n_response is None or n_reward is None:
+            default_response, default_reward = default_phase_lengths(game)
+            n_response = default_response if n_response is None else n_response
+            n_reward = default_reward if n_reward is None else n_reward
+        self.game = game
+        self.n_response = _check_count("n_response", n_response)
+        self.n_reward = _check_count("n_reward", n_reward)
+        self.commitment = _check_flag("commitment", commitment)
+        self.diagnostics = _check_flag("diagnostics", diagnostics)
+        self.algorithm = response_algorithm(followers)
+        self.spec = FollowerSpec.of(game)
+        self.followers: Responder = self.algorithm.build(self.spec, self.n_response)
+
+        self.observation_space = game.leader_observation_space
+        self.action_space = game.leader_action_space
+        self._observation_key = _key_function(self.observation_space, "observations")
+        self._action_key = _key_function(self.action_space, "actions")
+        self._flatten = _flattener(self.observation_space)
+        flat = gymnasium.spaces.flatten_space(self.observation_space)
+        n_features = self.followers.state_size
+        low = np.concatenate([flat.low, [0.0, 0.0], np.full(n_features, -1.0)])
+        high = np.concatenate([flat.high, [1.0, 1.0], np.full(n_features, 1.0)])
+        self.state_space = gymnasium.spaces.Box(
+            low.astype(np.float32), high.astype(np.float32), dtype=np.float32
+        )
+        self._observation_size = int(flat.shape[0])
+        self._state_buffer = np.zeros(self.state_space.shape, dtype=np.float32)
+        self._features_written: np.ndarray | None = None
+
+        n = self.spec.n_followers
+        self._n_profiles = math.prod(self.spec.n_types) * math.prod(self.spec.n_actions)
+        self._track_induced = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        dims = self.spec.n_types + self.spec.n_actions
+        strides = [math.prod(dims[k + 1 :]) for k in range(len(dims))]
+        self._strides = strides
+        if self._track_induced:
+            self._follower_table = np.zeros((n, self._n_profiles))
+            self._known = np.zeros(self._n_profiles, dtype=bool)
+        self._rng: np.random.Generator | None = None
+        self._terminated = True
+        self.report: ResponseReport | None = None
+
+    # -- episode ----------------------------------------------------------------------------
+
+    def reset(self, rng: np.random.Generator) -> tuple[Any, dict[str, Any]]:
+        """Start an episode; return the leader's first observation and its info.
+
+        Args:
+            rng: The environment's generator; types, follower learners and reward-phase
+                play all draw from it.
+
+        Raises:
+            TypeError: If ``rng`` is not a ``np.random.Generator``.
+            ValueError: If the game gives the leader no turn in a whole episode.
+        """
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError(f"rng must be a np.random.Generator, got {rng!r}")
+        self._rng = rng
+        self.followers.reset(rng)
+        self._phase = Phase.RESPONSE
+        self._done = 0  # sub-games completed in the current phase
+        self._committed: dict[Hashable, tuple[Hashable, Any]] = {}
+        self._policy_changed = False
+        self.report = None
+        self._report_due = False
+        self._terminated = False
+        if self._track_induced:
+            self._known[...] = False
+        self._last_outcome: Outcome | None = None
+        self._last_action: Any = None
+        self._mask: np.ndarray | None = None
+        self._begin_sub_game()
+        while self.game.is_over(self._state):  # sub-games without a leader turn
+            self._end_sub_game()
+            if self._terminated:
+                raise ValueError(
+                    f"{type(self.game).__name__} gave the leader no turn in a whole episode"
+                )
+            self._begin_sub_game()
+        self._observation = self.game.leader_observation(self._state)
+        info: dict[str, Any] = {"phase": self._phase, "sub_game": self._done}
+        self._add_mask(info)
+        return self._observation, info
+
+    def _begin_sub_game(self) -> None:
+        if self._phase is Phase.RESPONSE:
+            types, actions = self.followers.next_query(self._rng)
+            if self._track_induced:
+                k = 0
+                profile = types.tolist() + actions.tolist()
+                for value, stride in zip(profile, self._strides, strict=True):
+                    k += value * stride
+                self._profile = k
+        else:
+            types = self.spec.sample_types(self._rng)
+            actions = self.followers.reward_actions(types, self._rng)
+        self._types, self._follower_actions = types, actions
+        self._state = self.game.start(types, actions)
+
+    def _end_sub_game(self) -> float:
+        """Account for the ended sub-game; return the leader's reward for it."""
+        outcome = self.game.outcome(self._state)
+        self._last_outcome = outcome
+        self._done += 1
+        if self._phase is Phase.RESPONSE:
+            if self._track_induced:
+                self._follower_table[:, self._profile] = outcome.followers
+                self._known[self._profile] = True
+            self.followers.observe(outcome)
+            if self._done == self.n_response:
+                self.followers.finish()
+                self.report = self._build_report()
+                self._report_due = True
+                self._phase = Phase.REWARD
+                self._done = 0
+            return 0.0
+        if self._done == self.n_reward:
+            self._terminated = True
+        return outcome.leader / self.n_reward
+
+    def step(self, action: Any) -> Transition:
+        """One leader turn.
+
+        Raises:
+            ValueError: If the episode is over (call :meth:`reset`), or the game rejects
+                the action (nothing changes then: the episode can go on).
+            TypeError: If the game rejects the action's type.
+        """
+        if self._terminated:
+            raise ValueError("the episode is over (or was never started); call reset() first")
+        if self._mask is not None:
+            self._check_mask(action)
+        key = self._observation_key(self._observation)
+        committed = self._committed.get(key)
+        action_key = self._action_key(action)
+        replaced = False
+        applied = action
+        if committed is not None and action_key != committed[0]:
+            if self.commitment:
+                applied = committed[1]
+                replaced = True
+            else:
+                self._policy_changed = True
+        state = self.game.leader_step(self._state, applied)  # raises on an invalid action
+        if committed is None:
+            self._committed[key] = (action_key, _copy_element(action))
+        self._state = state
+        self._last_action = applied
+        phase, sub_game = self._phase, self._done
+        reward = 0.0
+        while self.game.is_over(self._state):
+            reward += self._end_sub_game()
+            if self._terminated:
+                break
+            self._begin_sub_game()
+        if not self._terminated:
+            self._observation = self.game.leader_observation(self._state)
+        info: dict[str, Any] = {"phase": phase, "sub_game": sub_game, "replaced": replaced}
+        if replaced:
+            info["applied_action"] = _copy_element(applied)
+        if self._report_due:
+            info["response"] = self.report
+            self._report_due = False
+        if not self._terminated:
+            self._add_mask(info)
+        return Transition(self._observation, reward, self._terminated, info)
+
+    def _add_mask(self, info: dict[str, Any]) -> None:
+        mask = self.game.leader_action_mask(self._state)
+        self._mask = None if mask is None else np.asarray(mask, dtype=np.int8)
+        if mask is not None:
+            info["action_mask"] = self._mask.copy()
+
+    def _check_mask(self, action: Any) -> None:
+        space = self.action_space
+        if isinstance(space, gymnasium.spaces.Discrete):
+            try:
+                index = int(action) - int(space.start)
+            except (TypeError, ValueError) as error:
+                raise TypeError(
+                    f"the leader's action must be an integer, got {action!r}"
+                ) from error
+            if 0 <= index < self._mask.shape[0] and not self._mask[index]:
+                raise ValueError(
+                    f"the leader's action {action!r} is masked out here (mask "
+                    f"{self._mask.tolist()})"
+                )
+
+    # -- views --------------------------------------------------------------------------------
+
+    @property
+    def observation(self) -> Any:
+        """The leader's current observation."""
+        return self._observation
+
+    @property
+    def phase(self) -> Phase:
+        """The phase of the current observation."""
+        return self._phase
+
+    @property
+    def terminated(self) -> bool:
+        """Whether the episode is over."""
+        return self._terminated
+
+    def action_mask(self) -> np.ndarray | None:
+        """``np.int8`` mask of the leader's legal actions now, or ``None`` if all are legal."""
+        if self._terminated:
+            return None
+        mask = self.game.leader_action_mask(self._state)
+        return None if mask is None else np.asarray(mask, dtype=np.int8)
+
+    def committed_actions(self) -> list[Any]:
+        """The binding action at each distinct observation seen so far, in first-seen order."""
+        return [_copy_element(entry[1]) for entry in self._committed.values()]
+
+    def state(self) -> np.ndarray:
+        """``float32[state_space.shape]`` what a centralized critic may see (module docstring)."""
+        buffer, k = self._state_buffer, self._observation_size
+        buffer[:k] = self._flatten(self._observation)
+        buffer[k] = float(self._phase)
+        length = self.n_response if self._phase is Phase.RESPONSE else self.n_reward
+        buffer[k + 1] = self._done / length
+        features = self.followers.state_features()
+        if features is not self._features_written:
+            buffer[k + 2 :] = features
+            self._features_written = features
+        return buffer.copy()
+
+    def describe(self) -> str:
+        """A few readable lines about the current sub-game (for ``ansi`` rendering)."""
+        if self._rng is None:
+            return "Stackelberg POMDP: not started"
+        length = self.n_response if self._phase is Phase.RESPONSE else self.n_reward
+        lines = [
+            f"phase {self._phase.name.lower()}, sub-game {min(self._done + 1, length)}/{length}"
+            + (" (episode over)" if self._terminated else ""),
+            f"types {np.asarray(self._types).tolist()}, follower actions "
+            f"{np.asarray(self._follower_actions).tolist()}",
+            f"leader observation {np.asarray(self._observation).tolist()}",
+        ]
+        if self._last_action is not None:
+            lines.append(f"last leader action {np.asarray(self._last_action).tolist()}")
+        if self._last_outcome is not None:
+            lines.append(
+                f"last outcome: leader {self._last_outcome.leader:.4f}, followers "
+                f"{np.round(self._last_outcome.followers, 4).tolist()}"
+            )
+        extra = self.game.describe(self._state)
+        if extra:
+            lines.append(extra)
+        return "\n".join(lines)
+
+    # -- end of the response phase ----------------------------------------------------------
+
+    def _build_report(self) -> ResponseReport:
+        responder = self.followers
+        reason = None
+        if not self.diagnostics:
+            reason = "diagnostics=False"
+        elif not self._track_induced:
+            reason = (
+                f"the induced game has {self._n_profiles} profiles, more than "
+                f"MAX_INDUCED_PROFILES={MAX_INDUCED_PROFILES}"
+            )
+        elif self._policy_changed:
+            reason = (
+                "the leader changed its action at an observation within the episode "
+                "(commitment=False), so there is no single induced game"
+            )
+        source = _DiagnosticsSource(
+            game=self.game,
+            spec=self.spec,
+            snapshot=responder.snapshot() if self.diagnostics else None,
+            reason=reason,
+            follower_table=self._follower_table.copy() if self._track_induced else None,
+            known=self._known.copy() if self._track_induced else None,
+            committed=dict(self._committed),
+            observation_key=self._observation_key,
+        )
+        return ResponseReport(
+            strategy=responder.strategy(),
+            rounds=responder.rounds,
+            queries=self.n_response,
+            _source=source,
+        )
