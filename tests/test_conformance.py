@@ -60,7 +60,16 @@ CASES: dict[str, list[dict]] = {
         {"n_messages": 1},
         {"n_messages": 2, "n_types": 4, "prior": [0.1, 0.2, 0.3, 0.4]},
     ],
-    "stackelberg/mspm-v0": [{}],
+    "stackelberg/mspm-v0": [
+        {},
+        {"values": "uniform", "n_values": 3, "n_messages": 2},
+        {"n_followers": 3, "n_units": 2, "values": "uniform", "n_values": 2, "n_messages": 1},
+        {
+            "values": [[0.0, 0.5], [0.0, 1.0]],
+            "prior": [[0.4, 0.1], [0.1, 0.4]],
+            "n_messages": 3,
+        },
+    ],
 }
 """Representative kwargs per id; every registered id must appear here."""
 
@@ -87,20 +96,11 @@ KNOWN_STYLE_WARNINGS = [
 """The only warnings PettingZoo's kit may raise on our envs; any other fails the test."""
 
 
-def available(env_id: str) -> bool:
-    """Whether the env module of ``env_id`` exists yet (other helpers write some of them)."""
-    try:
-        return importlib.util.find_spec(MODULES[env_id]) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def cases(parallel_only: bool = False):
     ids = zoo.PARALLEL_ENV_IDS if parallel_only else zoo.ENV_IDS
     for env_id in ids:
         for k, kwargs in enumerate(CASES[env_id]):
-            marks = () if available(env_id) else (pytest.mark.skip(reason="env not written yet"),)
-            yield pytest.param(env_id, kwargs, id=f"{env_id.split('/')[1]}-{k}", marks=marks)
+            yield pytest.param(env_id, kwargs, id=f"{env_id.split('/')[1]}-{k}")
 
 
 AEC_CASES = list(cases())
