@@ -278,9 +278,11 @@ class NormalFormStackelberg(EconomicGame):
                 leader=float(self.leader_payoffs[state.row, column]),
                 followers=self.follower_payoffs[state.row, column : column + 1].copy(),
             )
+        # Products and sums rather than BLAS dots, whose rounding depends on the BLAS build:
+        # the batched game (envs/normal_form/batched.py) reproduces these numbers exactly.
         return Outcome(
-            leader=float(x @ self.leader_payoffs[:, column]),
-            followers=np.array([x @ self.follower_payoffs[:, column]]),
+            leader=float((x * self.leader_payoffs[:, column]).sum()),
+            followers=np.array([(x * self.follower_payoffs[:, column]).sum()]),
         )
 
     def reference(self) -> Reference:

@@ -455,7 +455,9 @@ class _MultiplicativeWeightsBank(_LearnerBank):
         return row
 
     def update(self, i, t, gains):
-        self._expected[i][t] += float(self.row(i, t) @ gains)
+        # An elementwise product and a sum, not a BLAS dot: the batched core
+        # (:mod:`.batched`) reproduces it exactly.
+        self._expected[i][t] += float((self.row(i, t) * gains).sum())
         self._cum[i][t] += gains
         self._n[i][t] += 1
         del self._rows[(i, t)]

@@ -6,7 +6,9 @@ registers each setting's POMDP:
 
 * PettingZoo (one agent, ``leader_0``):
   ``pettingzoo.make("aec", "stackelberg/<setting>-pomdp-v0")``;
-* Gymnasium: ``gymnasium.make("StackelbergZoo/<Setting>POMDP-v0")``.
+* Gymnasium: ``gymnasium.make("StackelbergZoo/<Setting>POMDP-v0")``, and the batched
+  ``gymnasium.make_vec("StackelbergZoo/<Setting>POMDP-v0", num_envs=B)`` (its
+  ``vector_entry_point`` is :class:`.vector.StackelbergPOMDPVectorEnv`).
 
 Both accept the POMDP's keyword arguments (``followers``, ``n_response``, ``n_reward``,
 ``commitment``, ``diagnostics``, ``render_mode``) plus the setting's own game arguments,
@@ -144,5 +146,6 @@ def register_pomdp_envs() -> None:
             gymnasium.register(
                 id=setting.gymnasium_id,
                 entry_point="stackelberg_zoo.envs.pomdp.gym:StackelbergPOMDPEnv",
+                vector_entry_point="stackelberg_zoo.envs.pomdp.vector:StackelbergPOMDPVectorEnv",
                 kwargs=dict(kwargs),
             )

@@ -1,0 +1,953 @@
+"""The Stackelberg POMDP for ``B`` independent environments, advanced by one numpy call per step.
+
+:class:`BatchedStackelbergPOMDP` is the same POMDP as :class:`~.episode.StackelbergPOMDP`
+(read its docstring for the semantics) for ``B`` copies at once: every quantity is an array
+with a leading batch axis, and one :meth:`~BatchedStackelbergPOMDP.step` takes one leader
+turn in every copy. It exists because the response phase is nearly every step of an episode
+and the paper's budgets are millions of steps; :mod:`.vector` exposes it as a Gymnasium
+``VectorEnv``.
+
+**Step for step the same as the single environment.** Copy ``b`` seeded with ``s`` takes the
+same trajectory as ``StackelbergPOMDPEnv`` reset with seed ``s`` and fed the same actions:
+observations, rewards, terminations, phases, the follower weight tables and the critic's
+state agree exactly (``tests/test_vector_env.py`` checks it, several whole episodes, every
+setting). Two choices make that possible:
+
+* *One uniform stream per copy.* The single environment draws every random quantity (type
+  profiles and follower actions, by inverse CDF) from ``rng.random()``, one double at a time.
+  Copy ``b`` owns a ``np.random.Generator`` made exactly as Gymnasium makes the single env's
+  and consumes the same doubles in the same order, read from a block buffer ``[B, K]``
+  refilled per copy (``Generator.random(K)`` yields the same doubles as ``K`` calls of
+  ``Generator.random()``). Copies that need no randomness in a step consume none.
+* *The same floating-point operations.* The MW rows are ``exp((S - max S) ln(1+ε))`` over
+  their sum, sampling compares ``u · Σ`` against the row's cumulative sum, and the settings'
+  batched games (``envs/<setting>/batched.py``) reproduce their scalar games' arithmetic.
+
+A slow, readable oracle is therefore not needed: the single environment is the oracle.
+
+**Followers.** The paper's multiplicative weights (:class:`~.followers.
+MultiplicativeWeightsResponse`, ``"mw"``) with reward-phase play ``"argmax"`` (paper) or
+``"sample"``. Tables ``cumulative gains [B, T_i, A_i]`` per follower (the weights are
+``(1+ε)^{cumulative gains}``), updated only at the realised type, one counterfactual sweep
+per ``Σ_i A_i`` response sub-games, a partial sweep at the end of the phase dropped. Other
+response algorithms and ``"empirical"`` play are rejected with a ``ValueError`` naming them
+(use the single environment for those).
+
+**Commitment.** Each setting's batched game numbers its finitely many leader observations
+(``observation_ids``); the committed actions live in a per-copy cache
+``[B, n_observation_ids, *action_shape]`` with a filled mask, cleared when the copy starts an
+episode. The first action at an observation binds; later different ones are replaced and
+flagged (``replaced``), exactly as in the single environment. Unlike the single environment,
+actions are validated (and cast to the action space's dtype) *before* commitment replaces
+them, so an out-of-space action raises even where the committed one would have been applied.
+
+**Autoreset.** A copy whose episode ends is reset within the same step (Gymnasium's
+``SAME_STEP`` mode): the step returns the first observation of its next episode and keeps
+the terminal observation and state in ``final_observation`` / ``final_state``.
+
+**Diagnostics** (the exact BCCE gaps and regret certificate of each response phase, as
+:class:`~.episode.ResponseReport`) are opt-in (``diagnostics=True``); the per-copy data they
+need is only kept then, and a report is built only for copies that just finished a response
+phase.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import math
+import numbers
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import gymnasium
+import numpy as np
+from gymnasium.utils import seeding
+
+from stackelberg_zoo.envs.core import EconomicGame
+from stackelberg_zoo.envs.pomdp.episode import (
+    MAX_INDUCED_PROFILES,
+    Phase,
+    ResponseReport,
+    _DiagnosticsSource,
+    default_phase_lengths,
+)
+from stackelberg_zoo.envs.pomdp.followers import (
+    FollowerSpec,
+    MultiplicativeWeightsResponse,
+    ResponseAlgorithm,
+    _LearnerSnapshot,
+    _read_only,
+    response_algorithm,
+)
+from stackelberg_zoo.equilibrium import bounds
+
+BATCHED_GAMES: dict[str, str] = {
+    "stackelberg_zoo.envs.normal_form.game:NormalFormStackelberg": (
+        "stackelberg_zoo.envs.normal_form.batched:BatchedNormalForm"
+    ),
+    "stackelberg_zoo.envs.matrix_design.game:MatrixDesign": (
+        "stackelberg_zoo.envs.matrix_design.batched:BatchedMatrixDesign"
+    ),
+    "stackelberg_zoo.envs.simple_allocation.game:SimpleAllocation": (
+        "stackelberg_zoo.envs.simple_allocation.batched:BatchedSimpleAllocation"
+    ),
+    "stackelberg_zoo.envs.mspm.game:SequentialPriceMechanism": (
+        "stackelberg_zoo.envs.mspm.batched:BatchedSequentialPriceMechanism"
+    ),
+}
+"""Scalar game class -> its batched game class (``"module:Class"`` both)."""
+
+UNIFORM_BLOCK = 256
+"""Doubles drawn per refill of a copy's uniform buffer."""
+
+MAX_OBSERVATION_IDS = 1 << 16
+"""The largest number of distinct leader observations the commitment cache holds per copy."""
+
+
+def first_bad(mask: np.ndarray) -> int:
+    """The first index where the boolean ``mask`` is true (for error messages)."""
+    return int(np.flatnonzero(mask)[0])
+
+
+SMALL_AXIS = 7
+"""Rows up to this long are reduced column by column (sequentially, which is what numpy's
+pairwise summation does below 8 entries, so the sums are bit-identical to ``row.sum()``);
+numpy's ``axis=1`` reductions cost far more than the arithmetic on short rows."""
+
+
+def row_sum(x: np.ndarray) -> np.ndarray:
+    """``[k]`` the sums of the rows of ``x [k, A]``, bit-identical to ``x[r].sum()``."""
+    if x.shape[1] > SMALL_AXIS:
+        return x.sum(axis=1)
+    total = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        total += x[:, j]
+    return total
+
+
+def row_max(x: np.ndarray) -> np.ndarray:
+    """``[k]`` the row maxima of ``x [k, A]``."""
+    if x.shape[1] > SMALL_AXIS:
+        return x.max(axis=1)
+    top = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        np.maximum(top, x[:, j], out=top)
+    return top
+
+
+def row_any(x: np.ndarray) -> np.ndarray:
+    """``bool[k]`` whether each row of the boolean ``x [k, A]`` has a true entry."""
+    if x.shape[1] > SMALL_AXIS:
+        return x.any(axis=1)
+    found = x[:, 0].copy()
+    for j in range(1, x.shape[1]):
+        found |= x[:, j]
+    return found
+
+
+def mw_rows(scores: np.ndarray, log_base: float) -> np.ndarray:
+    """``[k, A]`` MW mixed strategies from cumulative gains, as the single env computes them.
+
+    ``exp((s - max s) ln(1+ε))`` divided by its sum, per row.
+    """
+    weights = np.exp((scores - row_max(scores)[:, None]) * log_base)
+    return weights / row_sum(weights)[:, None]
+
+
+def inverse_cdf(rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """``int64[k]``: for each row, the index whose cumulative sum first exceeds ``u · Σ row``.
+
+    The single env's ``_sample_row`` (``searchsorted(cumsum, u * total, side="right")``,
+    capped at the last index), with the cumulative sums formed in the same order.
+    """
+    width = rows.shape[1]
+    running = rows[:, 0].copy()
+    sums = [running]
+    for j in range(1, width):
+        running = running + rows[:, j]
+        sums.append(running)
+    target = uniforms * running
+    chosen = (sums[0] <= target).astype(np.int64)
+    for partial in sums[1:]:
+        chosen += partial <= target
+    return np.minimum(chosen, width - 1, out=chosen)
+
+
+def _load(path: str) -> Any:
+    module, _, attribute = path.partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+# -- the per-setting vectorised sub-game ---------------------------------------------------------
+
+
+class BatchedGame(abc.ABC):
+    """One setting's sub-game logic for ``B`` environments at once, on arrays.
+
+    The batched POMDP keeps every copy inside a sub-game at all times (the next one starts in
+    the step that ends the last), so :meth:`leader_step` acts on the whole batch. Every
+    sub-game must give the leader at least one turn. Subclasses must reproduce their scalar
+    game's arithmetic exactly.
+
+    Args:
+        game: The scalar game (the source of every table and hyperparameter).
+        num_envs: ``B``.
+
+    Attributes:
+        n_observation_ids: How many distinct leader observations there are (ids are
+            ``0..n_observation_ids - 1``).
+    """
+
+    n_observation_ids: int
+
+    def __init__(self, game: EconomicGame, num_envs: int):
+        self.game = game
+        self.num_envs = num_envs
+        self.action_space = game.leader_action_space
+        self.observation_space = game.leader_observation_space
+        self.all_over = np.ones(num_envs, dtype=bool)
+        self.all_over.setflags(write=False)
+
+    @abc.abstractmethod
+    def start(self, index: np.ndarray | slice, types: np.ndarray, actions: np.ndarray) -> None:
+        """Begin sub-games in copies ``index`` at ``types`` and ``actions [k, n]``.
+
+        ``index`` is a sorted ``int64[k]`` or ``slice(None)`` (every copy).
+        """
+
+    @abc.abstractmethod
+    def observation_ids(self) -> np.ndarray:
+        """``int64[B]`` the id of every copy's current leader observation (do not modify)."""
+
+    @abc.abstractmethod
+    def observations(self) -> np.ndarray:
+        """``[B, ...]`` every copy's leader observation (a fresh array, the space's dtype)."""
+
+    @abc.abstractmethod
+    def flat_observations(self) -> np.ndarray:
+        """``float32[B, d]`` the observations flattened as ``gymnasium.spaces.flatten`` does."""
+
+    @abc.abstractmethod
+    def check_actions(self, actions: Any) -> np.ndarray:
+        """Validate a batch of leader actions; return them in the action space's dtype.
+
+        Raises:
+            TypeError: On the wrong kind or shape of array.
+            ValueError: On an action outside the setting's action space (the message names
+                the value and the env index).
+        """
+
+    @abc.abstractmethod
+    def leader_step(self, actions: np.ndarray) -> np.ndarray:
+        """Apply one (checked) leader action in every copy; return ``bool[B]`` sub-game over."""
+
+    @abc.abstractmethod
+    def outcome(self, index: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
+        """Utilities of the ended sub-games ``index``: leader ``[k]``, followers ``[k, n]``.
+
+        ``index`` is a sorted ``int64[k]`` or ``slice(None)`` (every copy).
+        """
+
+    def as_box_actions(self, actions: Any, shape: tuple[int, ...]) -> np.ndarray:
+        """``actions`` as a ``[B, *shape]`` array of the ``Box`` action space's dtype.
+
+        Raises:
+            TypeError: If it is not numeric or has another shape.
+        """
+        dtype = self.action_space.dtype
+        try:
+            array = np.ascontiguousarray(actions, dtype=dtype)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"the leader's actions must be numeric, got {actions!r}") from error
+        expected = (self.num_envs,) + shape
+        if array.shape != expected:
+            raise TypeError(
+                f"the leader's actions must have shape {expected}, got shape {array.shape}"
+            )
+        return array
+
+
+def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
+    """The batched version of ``game`` for ``num_envs`` copies.
+
+    Raises:
+        ValueError: If ``game``'s setting has no batched implementation.
+    """
+    for scalar, batched in BATCHED_GAMES.items():
+        if isinstance(game, _load(scalar)):
+            return _load(batched)(game, num_envs)
+    raise ValueError(
+        f"no batched implementation for a {type(game).__name__} (batched settings: "
+        f"{sorted(path.rpartition(':')[2] for path in BATCHED_GAMES)}); use the single "
+        f"StackelbergPOMDP for {game!r}"
+    )
+
+
+# -- per-copy uniform streams --------------------------------------------------------------------
+
+
+class UniformStreams:
+    """One ``np.random.Generator`` per copy, read one double at a time from block buffers.
+
+    Copy ``b`` consumes exactly the doubles ``generators[b].random()`` would return, in order.
+
+    Args:
+        num_envs: ``B``.
+        block: Doubles per refill.
+    """
+
+    def __init__(self, num_envs: int, block: int = UNIFORM_BLOCK):
+        self.block = block
+        self.generators: list[np.random.Generator | None] = [None] * num_envs
+        self._buffer = np.zeros((num_envs, block))
+        self._cursor = np.full(num_envs, block, dtype=np.int64)
+
+    def seed(self, index: int, generator: np.random.Generator) -> None:
+        """Give copy ``index`` a fresh generator (its buffer is emptied)."""
+        self.generators[index] = generator
+        self._cursor[index] = self.block
+
+    def draw(self, index: np.ndarray) -> np.ndarray:
+        """One double for each copy in ``index`` (``int64[k]``, no repeats)."""
+        cursor = self._cursor[index]
+        empty = cursor == self.block
+        if empty.any():
+            for b in index[empty].tolist():
+                self._buffer[b] = self.generators[b].random(self.block)
+            cursor[empty] = 0
+        values = self._buffer[index, cursor]
+        self._cursor[index] = cursor + 1
+        return values
+
+
+# -- results -----------------------------------------------------------------------------------
+
+
+class BatchedTransition(NamedTuple):
+    """What one batched step returns (arrays over the batch; see :class:`BatchedStackelbergPOMDP`).
+
+    Attributes:
+        observation: ``[B, ...]`` the next observations (the first of the next episode for
+            copies that just ended one).
+        reward: ``float64[B]``.
+        terminated: ``bool[B]`` the episode of the copy ended in this step.
+        phase: ``int8[B]`` the phase of the step just taken (:class:`~.episode.Phase`).
+        sub_game: ``int64[B]`` its sub-game index within the phase.
+        replaced: ``bool[B]`` commitment replaced the action.
+        applied_action: ``[B, ...]`` the actions applied (after commitment).
+        final_observation: ``[B, ...]`` the terminal observation of copies with
+            ``terminated`` (rows of the others are stale).
+        final_state: ``float32[B, state_dim]`` their terminal critic state, or ``None`` when
+            no copy terminated.
+        reports: ``{b: ResponseReport}`` for copies that just finished a response phase
+            (only with ``diagnostics=True``).
+    """
+
+    observation: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    phase: np.ndarray
+    sub_game: np.ndarray
+    replaced: np.ndarray
+    applied_action: np.ndarray
+    final_observation: np.ndarray
+    final_state: np.ndarray | None
+    reports: dict[int, ResponseReport]
+
+
+@dataclass(frozen=True)
+class EpisodeStatistics:
+    """Returns and lengths of the episodes that ended in a step.
+
+    Attributes:
+        returns: ``float64[B]`` episode return (valid where the copy terminated).
+        lengths: ``int64[B]`` episode length in steps (valid where the copy terminated).
+    """
+
+    returns: np.ndarray
+    lengths: np.ndarray
+
+
+def _check_count(name: str, value, minimum: int = 1) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
+
+
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def _flat_space(space: gymnasium.Space) -> int:
+    return int(gymnasium.spaces.flatten_space(space).shape[0])
+
+
+class BatchedStackelbergPOMDP:
+    """``num_envs`` Stackelberg POMDPs of one game, stepped together (see the module docstring).
+
+    Args:
+        game: The setting's scalar game (one of :data:`BATCHED_GAMES`).
+        num_envs: ``B >= 1``.
+        followers: ``"mw"`` or a :class:`~.followers.MultiplicativeWeightsResponse`
+            (``reward_play`` ``"argmax"`` or ``"sample"``).
+        n_response: Response sub-games per episode; ``None``: the setting's default.
+        n_reward: Reward sub-games per episode; ``None``: the setting's default.
+        commitment: The first action at each observation binds for the episode.
+        diagnostics: Build a :class:`~.episode.ResponseReport` for each finished response
+            phase (costs memory and time; off by default).
+
+    Raises:
+        TypeError: On arguments of the wrong type.
+        ValueError: On a follower algorithm or reward play the batched core does not
+            implement, counts below 1, or a setting without a batched game.
+    """
+
+    def __init__(
+        self,
+        game: EconomicGame,
+        num_envs: int,
+        followers: str | ResponseAlgorithm = "mw",
+        *,
+        n_response: int | None = None,
+        n_reward: int | None = None,
+        commitment: bool = True,
+        diagnostics: bool = False,
+    ):
+        if not isinstance(game, EconomicGame):
+            raise TypeError(f"game must be an EconomicGame, got {type(game).__name__}: {game!r}")
+        B = _check_count("num_envs", num_envs)
+        if n_response is None or n_reward is None:
+            default_response, default_reward = default_phase_lengths(game)
+            n_response = default_response if n_response is None else n_response
+            n_reward = default_reward if n_reward is None else n_reward
+        self.n_response = _check_count("n_response", n_response)
+        self.n_reward = _check_count("n_reward", n_reward)
+        self.commitment = _check_flag("commitment", commitment)
+        self.diagnostics = _check_flag("diagnostics", diagnostics)
+        algorithm = response_algorithm(followers)
+        if not isinstance(algorithm, MultiplicativeWeightsResponse):
+            raise ValueError(
+                f"the batched Stackelberg POMDP implements the paper's multiplicative weights "
+                f"followers ('mw') only, got {algorithm!r}; use the single-environment "
+                f"StackelbergPOMDP for other response algorithms"
+            )
+        if algorithm.reward_play not in ("argmax", "sample"):
+            raise ValueError(
+                f"the batched Stackelberg POMDP implements reward_play 'argmax' and 'sample', "
+                f"got {algorithm.reward_play!r}; use the single-environment StackelbergPOMDP"
+            )
+        self.algorithm = algorithm
+        self.game = game
+        self.num_envs = B
+        self.batch = batched_game(game, B)
+        self.spec = FollowerSpec.of(game)
+        self.observation_space = game.leader_observation_space
+        self.action_space = game.leader_action_space
+
+        spec = self.spec
+        n = spec.n_followers
+        self._n = n
+        self._arange = np.arange(B)
+        self._log_base = math.log1p(algorithm.eps)
+        self._sample_play = algorithm.reward_play == "sample"
+
+        # Types: inverse CDF over the flattened prior, as FollowerSpec.sample_types.
+        self._type_cdf = spec._cdf
+        self._type_last = spec._last
+        self._type_fixed = spec._first == spec._last
+        self._type_profiles = spec._profiles
+
+        # The sweep: query q plays action _order_action[q] for follower _order_follower[q].
+        self._order_follower = np.array(
+            [i for i in range(n) for _ in range(spec.n_actions[i])], dtype=np.int64
+        )
+        self._order_action = np.array(
+            [b for i in range(n) for b in range(spec.n_actions[i])], dtype=np.int64
+        )
+        self._sweep = int(self._order_follower.size)
+        self.max_rounds = self.n_response // self._sweep
+
+        # Follower learner state, per follower i: [B, T_i, A_i] cumulative gains etc.
+        self._cum = [np.zeros((B, t, a)) for t, a in zip(spec.n_types, spec.n_actions, strict=True)]
+        # [B * T_i, A_i] views: row b * T_i + t is copy b's table at type t.
+        self._cum_rows = [c.reshape(-1, c.shape[2]) for c in self._cum]
+        self._n_types = spec.n_types
+        self._expected = [np.zeros((B, t)) for t in spec.n_types]
+        self._count = [np.zeros((B, t), dtype=np.int64) for t in spec.n_types]
+        self._realised = [np.zeros((B, t)) for t in spec.n_types]
+        self._range = [np.zeros((B, t)) for t in spec.n_types]
+        self._gains = [np.zeros((B, a)) for a in spec.n_actions]
+        self._gains_flat = [g.reshape(-1) for g in self._gains]
+        self._greedy = [np.zeros((B, t), dtype=np.int64) for t in spec.n_types]
+        self._final = [
+            np.zeros((B, t, a)) for t, a in zip(spec.n_types, spec.n_actions, strict=True)
+        ]
+        self._position = np.zeros(B, dtype=np.int64)
+        self._sweep_types = np.zeros((B, n), dtype=np.int64)
+        self._current = np.zeros((B, n), dtype=np.int64)
+        self._types = np.zeros((B, n), dtype=np.int64)
+        self._actions = np.zeros((B, n), dtype=np.int64)
+        self.rounds = np.zeros(B, dtype=np.int64)
+
+        # Episode bookkeeping.
+        self.phase = np.zeros(B, dtype=np.int8)
+        self.done = np.zeros(B, dtype=np.int64)
+        self._return = np.zeros(B)
+        self._length = np.zeros(B, dtype=np.int64)
+        self._policy_changed = np.zeros(B, dtype=bool)
+
+        # Commitment cache.
+        n_ids = self.batch.n_observation_ids
+        if n_ids > MAX_OBSERVATION_IDS:
+            raise ValueError(
+                f"the game has {n_ids} distinct leader observations, more than "
+                f"MAX_OBSERVATION_IDS={MAX_OBSERVATION_IDS} the commitment cache holds"
+            )
+        action_shape = self.action_space.shape
+        self._n_ids = n_ids
+        self._cache = np.zeros((B * n_ids,) + action_shape, dtype=self.action_space.dtype)
+        self._filled = np.zeros(B * n_ids, dtype=bool)
+        self._id_base = self._arange * n_ids
+        self._action_ndim = len(action_shape)
+
+        # The critic's state: [flat observation, phase, progress, features].
+        self._observation_size = _flat_space(self.observation_space)
+        space = self.observation_space
+        self._flat_is_observation = (
+            isinstance(space, gymnasium.spaces.Box)
+            and len(space.shape) == 1
+            and space.dtype == np.float32
+        )
+        sizes = [t * a for t, a in zip(spec.n_types, spec.n_actions, strict=True)]
+        self._feature_slices = []
+        start = self._observation_size + 2
+        for size in sizes:
+            self._feature_slices.append(slice(start, start + size))
+            start += size
+        self.state_size = start
+        low = np.concatenate(
+            [gymnasium.spaces.flatten_space(self.observation_space).low, [0.0, 0.0]]
+            + [np.full(s, -1.0) for s in sizes]
+        )
+        high = np.concatenate(
+            [gymnasium.spaces.flatten_space(self.observation_space).high, [1.0, 1.0]]
+            + [np.full(s, 1.0) for s in sizes]
+        )
+        self.state_space = gymnasium.spaces.Box(
+            low.astype(np.float32), high.astype(np.float32), dtype=np.float32
+        )
+        self._state = np.zeros((B, self.state_size), dtype=np.float32)
+
+        # Diagnostics: the induced game as queried, and the rounds' play.
+        self._n_profiles = math.prod(spec.n_types) * math.prod(spec.n_actions)
+        self._track = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        if self._track:
+            dims = spec.n_types + spec.n_actions
+            self._strides = np.array([math.prod(dims[k + 1 :]) for k in range(len(dims))])
+            self._table = np.zeros((B, n, self._n_profiles))
+            self._known = np.zeros((B, self._n_profiles), dtype=bool)
+            self._profile = np.zeros(B, dtype=np.int64)
+            self._round_types = np.zeros((B, max(self.max_rounds, 1), n), dtype=np.int64)
+            self._round_actions = np.zeros((B, max(self.max_rounds, 1), n), dtype=np.int64)
+
+        self.streams = UniformStreams(B)
+        self._started = False
+
+    # -- episodes ----------------------------------------------------------------------------
+
+    def reset(self, generators: list[np.random.Generator]) -> np.ndarray:
+        """Start an episode in every copy; return the observations ``[B, ...]``.
+
+        Args:
+            generators: One generator per copy (copy ``b`` draws from ``generators[b]``
+                exactly as a single environment given that generator would).
+
+        Raises:
+            ValueError: If the number of generators is not ``B``.
+            TypeError: If one is not a ``np.random.Generator``.
+        """
+        if len(generators) != self.num_envs:
+            raise ValueError(f"need {self.num_envs} generators, got {len(generators)}")
+        for b, generator in enumerate(generators):
+            if not isinstance(generator, np.random.Generator):
+                raise TypeError(f"generators[{b}] must be a np.random.Generator, got {generator!r}")
+            if generator is not self.streams.generators[b]:
+                self.streams.seed(b, generator)
+        self._reset_envs(self._arange)
+        self._started = True
+        self._observe_batch()
+        return self._observation.copy()
+
+    def _observe_batch(self) -> None:
+        """Read every copy's current observation (and its flattening) from the batched game."""
+        self._observation = self.batch.observations()
+        if self._flat_is_observation:
+            self._flat = self._observation
+        else:
+            self._flat = self.batch.flat_observations()
+
+    def _reset_envs(self, index: np.ndarray) -> None:
+        """Start a new episode in copies ``index``."""
+        for i in range(self._n):
+            self._cum[i][index] = 0.0
+            self._expected[i][index] = 0.0
+            self._count[i][index] = 0
+            self._realised[i][index] = 0.0
+            self._range[i][index] = 0.0
+        self._position[index] = 0
+        self.rounds[index] = 0
+        self.phase[index] = Phase.RESPONSE
+        self.done[index] = 0
+        self._return[index] = 0.0
+        self._length[index] = 0
+        self._policy_changed[index] = False
+        self._filled.reshape(self.num_envs, -1)[index] = False
+        if self._track:
+            self._known[index] = False
+        self._update_features(index)
+        self._begin(index)
+
+    def _rows(self, i: int, index: np.ndarray, types: np.ndarray) -> np.ndarray:
+        """``[k, A_i]`` follower ``i``'s MW mixed strategy at ``types`` in copies ``index``."""
+        rows = index * self._n_types[i] + types if self._n_types[i] > 1 else index
+        return mw_rows(self._cum_rows[i].take(rows, axis=0), self._log_base)
+
+    def _sample_rows(self, rows: np.ndarray, index: np.ndarray) -> np.ndarray:
+        """One action per row by inverse CDF on one uniform of each copy (``_sample_row``)."""
+        return inverse_cdf(rows, self.streams.draw(index))
+
+    def _sample_types(self, index: np.ndarray) -> np.ndarray:
+        if self._type_fixed:
+            return np.broadcast_to(self._type_profiles[self._type_last], (index.size, self._n))
+        k = np.searchsorted(self._type_cdf, self.streams.draw(index), side="right")
+        return self._type_profiles[np.minimum(k, self._type_last)]
+
+    def _select(self, index: np.ndarray) -> np.ndarray | slice:
+        """``index`` itself, or ``slice(None)`` when it holds every copy (much faster)."""
+        return slice(None) if index.size == self.num_envs else index
+
+    def _begin(self, index: np.ndarray) -> None:
+        """Begin the next sub-game in copies ``index`` (sorted; their phase says which kind)."""
+        if index.size == 0:
+            return
+        select = self._select(index)
+        reward = self.phase[select] == Phase.REWARD
+        if not reward.any():
+            self._begin_response(index)
+        elif reward.all():
+            self._begin_reward(index)
+        else:
+            self._begin_response(index[~reward])
+            self._begin_reward(index[reward])
+        self.batch.start(select, self._types[select], self._actions[select])
+
+    def _begin_response(self, index: np.ndarray) -> None:
+        """The next response query of copies ``index``: a new sweep where one is due."""
+        select = self._select(index)
+        position = self._position[select]
+        due = position == 0
+        if due.any():
+            fresh = index if due.all() else index[due]
+            types = self._sample_types(fresh)
+            self._sweep_types[self._select(fresh)] = types
+            for i in range(self._n):
+                rows = self._rows(i, fresh, types[:, i])
+                self._current[self._select(fresh), i] = self._sample_rows(rows, fresh)
+        actions = self._current[select].copy()
+        k = actions.shape[0]
+        actions.reshape(-1)[np.arange(k) * self._n + self._order_follower[position]] = (
+            self._order_action[position]
+        )
+        self._types[select] = self._sweep_types[select]
+        self._actions[select] = actions
+        if self._track:
+            profile = (self._sweep_types[select] * self._strides[: self._n]).sum(1)
+            profile += (actions * self._strides[self._n :]).sum(1)
+            self._profile[select] = profile
+
+    def _begin_reward(self, index: np.ndarray) -> None:
+        """A reward-phase sub-game in copies ``index``: fresh types, the learned play."""
+        types = self._sample_types(index)
+        actions = np.empty((index.size, self._n), dtype=np.int64)
+        for i in range(self._n):
+            rows = index * self._n_types[i] + types[:, i]
+            if self._sample_play:
+                table = self._final[i].reshape(-1, self._final[i].shape[2])
+                actions[:, i] = self._sample_rows(table.take(rows, axis=0), index)
+            else:
+                actions[:, i] = self._greedy[i].reshape(-1).take(rows)
+        select = self._select(index)
+        self._types[select] = types
+        self._actions[select] = actions
+
+    def _update_features(self, index: np.ndarray) -> None:
+        """Write the normalised weight tables (``w / max w`` per follower) into the state."""
+        select = self._select(index)
+        for i, columns in enumerate(self._feature_slices):
+            scores = self._cum[i][select].reshape(index.size, -1)
+            top = row_max(scores)[:, None]
+            self._state[select, columns] = np.exp((scores - top) * self._log_base)
+
+    # -- one step ----------------------------------------------------------------------------
+
+    def step(self, actions: Any) -> BatchedTransition:
+        """One leader turn in every copy (see the module docstring).
+
+        Raises:
+            ValueError: Before :meth:`reset`, or on an action outside the action space
+                (nothing changes then).
+            TypeError: On an action array of the wrong kind or shape.
+        """
+        if not self._started:
+            raise ValueError("call reset() before step()")
+        batch = self.batch
+        actions = batch.check_actions(actions)
+        slots = self._arange if self._n_ids == 1 else self._id_base + batch.observation_ids()
+        filled = self._filled[slots]
+        cached = self._cache.take(slots, axis=0)
+        if self._action_ndim:
+            unsigned = np.dtype(f"u{actions.dtype.itemsize}")
+            bits = actions.view(unsigned).reshape(self.num_envs, -1)
+            old = cached.view(unsigned).reshape(self.num_envs, -1)
+            differs = filled & row_any(bits != old)
+            fill = filled.reshape((-1,) + (1,) * self._action_ndim)
+        else:
+            differs = filled & (actions != cached)
+            fill = filled
+        if self.commitment:
+            applied = np.where(fill, cached, actions)
+            replaced = differs
+        else:
+            applied = actions
+            replaced = np.zeros(self.num_envs, dtype=bool)
+            self._policy_changed |= differs
+        fresh = ~filled
+        if fresh.any():
+            self._cache[slots[fresh]] = actions[fresh]
+            self._filled[slots[fresh]] = True
+
+        step_phase = self.phase.copy()
+        step_sub_game = self.done.copy()
+        over = batch.leader_step(applied)
+        self._length += 1
+        reward = np.zeros(self.num_envs)
+        terminated = np.zeros(self.num_envs, dtype=bool)
+        reports: dict[int, ResponseReport] = {}
+        ended = np.flatnonzero(over) if over is not batch.all_over else self._arange
+        if ended.size:
+            select = self._select(ended)
+            leader, followers = batch.outcome(select)
+            self.done[select] += 1
+            in_reward = self.phase[select] == Phase.REWARD
+            if not in_reward.any():
+                self._observe(ended, followers, reports)
+            else:
+                if not in_reward.all():
+                    self._observe(ended[~in_reward], followers[~in_reward], reports)
+                reward_index = ended[in_reward]
+                reward[reward_index] = leader[in_reward] / self.n_reward
+                terminated[reward_index] = self.done[reward_index] == self.n_reward
+        self._return += reward
+        final_state = None
+        final_observation = None
+        if terminated.any():
+            final_observation = self._observation
+            final_state = self.states()
+            finished = np.flatnonzero(terminated)
+            self.statistics = EpisodeStatistics(self._return.copy(), self._length.copy())
+            self._reset_envs(finished)
+            ended = ended[~terminated[ended]]
+        self._begin(ended)
+        self._observe_batch()
+        observation = self._observation.copy()
+        if final_observation is None:
+            final_observation = observation
+        return BatchedTransition(
+            observation,
+            reward,
+            terminated,
+            step_phase,
+            step_sub_game,
+            replaced,
+            applied,
+            final_observation,
+            final_state,
+            reports,
+        )
+
+    def _observe(
+        self, index: np.ndarray, utilities: np.ndarray, reports: dict[int, ResponseReport]
+    ) -> None:
+        """Response-phase outcomes of copies ``index``: record the query, maybe end a sweep."""
+        select = self._select(index)
+        position = self._position[select]
+        follower = self._order_follower[position]
+        action = self._order_action[position]
+        if self._track:
+            profile = self._profile[index]
+            self._table[index, :, profile] = utilities
+            self._known[index, profile] = True
+        for i in range(self._n):
+            width = self._gains[i].shape[1]
+            if self._n == 1:
+                self._gains_flat[i][index * width + action] = utilities[:, i]
+                continue
+            mine = follower == i
+            if mine.any():
+                self._gains_flat[i][index[mine] * width + action[mine]] = utilities[mine, i]
+        position += 1
+        complete = position == self._sweep
+        position[complete] = 0
+        self._position[select] = position
+        if complete.any():
+            self._complete_sweep(index if complete.all() else index[complete])
+        finishing = index[self.done[select] == self.n_response]
+        if finishing.size:
+            self._finish(finishing, reports)
+
+    def _complete_sweep(self, index: np.ndarray) -> None:
+        """Apply a completed sweep in copies ``index`` (update the realised types' rows)."""
+        select = self._select(index)
+        types, current = self._sweep_types[select], self._current[select]
+        if self._track:
+            r = self.rounds[index]
+            self._round_types[index, r] = types
+            self._round_actions[index, r] = current
+        self.rounds[select] += 1
+        for i in range(self._n):
+            t = types[:, i]
+            width = self._gains[i].shape[1]
+            gains = self._gains[i][select]
+            rows = select if self._n_types[i] == 1 else index * self._n_types[i] + t
+            scores = self._cum_rows[i][rows]
+            strategy = mw_rows(scores, self._log_base)
+            self._expected[i].reshape(-1)[rows] += row_sum(strategy * gains)
+            self._cum_rows[i][rows] = scores + gains
+            self._count[i].reshape(-1)[rows] += 1
+            realised = gains.reshape(-1)[np.arange(index.size) * width + current[:, i]]
+            self._realised[i].reshape(-1)[rows] += realised
+            spread = row_max(gains) - (-row_max(-gains))
+            ranges = self._range[i].reshape(-1)
+            ranges[rows] = np.maximum(ranges[rows], spread)
+        self._update_features(index)
+
+    def _finish(self, index: np.ndarray, reports: dict[int, ResponseReport]) -> None:
+        """End the response phase of copies ``index``: fix the reward-phase play."""
+        for i in range(self._n):
+            if self._sample_play:
+                cum = self._cum[i][index]
+                weights = np.exp((cum - cum.max(axis=2, keepdims=True)) * self._log_base)
+                self._final[i][index] = weights / weights.sum(axis=2, keepdims=True)
+            else:
+                self._greedy[i][index] = np.argmax(self._cum[i][index], axis=2)
+        if self.diagnostics:
+            for b in index.tolist():
+                reports[b] = self._report(b)
+        self.phase[index] = Phase.REWARD
+        self.done[index] = 0
+
+    # -- views -------------------------------------------------------------------------------
+
+    def states(self) -> np.ndarray:
+        """``float32[B, state_size]`` the centralized critic's view (as the single env's)."""
+        state = self._state
+        k = self._observation_size
+        state[:, :k] = self._flat
+        state[:, k] = self.phase
+        length = np.where(self.phase == Phase.RESPONSE, self.n_response, self.n_reward)
+        state[:, k + 1] = self.done / length
+        return state.copy()
+
+    def cumulative_gains(self, i: int) -> np.ndarray:
+        """``[B, T_i, A_i]`` follower ``i``'s cumulative gains (the log of its MW weights)."""
+        return self._cum[i].copy()
+
+    def weights(self, i: int) -> np.ndarray:
+        """``[B, T_i, A_i]`` follower ``i``'s MW weight tables in the paper's scale."""
+        return np.exp(self._cum[i] * self._log_base)
+
+    def type_counts(self, i: int) -> np.ndarray:
+        """``int64[B, T_i]`` completed sweeps at each of follower ``i``'s types."""
+        return self._count[i].copy()
+
+    def committed_actions(self, b: int) -> dict[int, np.ndarray]:
+        """Copy ``b``'s binding action per observation id seen this episode."""
+        n_ids = self._n_ids
+        ids = np.flatnonzero(self._filled[b * n_ids : (b + 1) * n_ids])
+        return {int(k): self._cache[b * n_ids + k].copy() for k in ids}
+
+    # -- diagnostics -------------------------------------------------------------------------
+
+    def _report(self, b: int) -> ResponseReport:
+        spec, n = self.spec, self._n
+        rounds = int(self.rounds[b])
+        eps = self.algorithm.eps
+        reason = None
+        if not self._track:
+            reason = (
+                f"the induced game has {self._n_profiles} profiles, more than "
+                f"MAX_INDUCED_PROFILES={MAX_INDUCED_PROFILES}"
+            )
+        elif self._policy_changed[b]:
+            reason = (
+                "the leader changed its action at an observation within the episode "
+                "(commitment=False), so there is no single induced game"
+            )
+        snapshot = _LearnerSnapshot(
+            spec=spec,
+            types=self._round_types[b, :rounds].copy()
+            if self._track
+            else np.zeros((rounds, n), np.int64),
+            actions=self._round_actions[b, :rounds].copy()
+            if self._track
+            else np.zeros((rounds, n), np.int64),
+            counts=tuple(_read_only(self._count[i][b]) for i in range(n)),
+            cumulative_gains=tuple(_read_only(self._cum[i][b]) for i in range(n)),
+            realised=tuple(_read_only(self._realised[i][b]) for i in range(n)),
+            learner_regret=tuple(
+                _read_only(self._cum[i][b].max(axis=1) - self._expected[i][b]) for i in range(n)
+            ),
+            ranges=tuple(_read_only(self._range[i][b]) for i in range(n)),
+            bound_fn=lambda count, a, delta: bounds.mw_bound(count, a, eps, delta),
+            bound_kind="deterministic",
+        )
+        source = _DiagnosticsSource(
+            game=self.game,
+            spec=spec,
+            snapshot=snapshot,
+            reason=reason,
+            follower_table=self._table[b].copy() if self._track else None,
+            known=self._known[b].copy() if self._track else None,
+            committed={},
+            observation_key=lambda observation: None,
+        )
+        if self._sample_play:
+            strategy = tuple(_read_only(self._final[i][b]) for i in range(n))
+        else:
+            strategy = tuple(
+                _read_only(np.eye(spec.n_actions[i])[self._greedy[i][b]]) for i in range(n)
+            )
+        return ResponseReport(
+            strategy=strategy, rounds=rounds, queries=self.n_response, _source=source
+        )
+
+
+def make_generators(seed: int | list[int | None] | None, num_envs: int) -> list:
+    """Per-copy generators as Gymnasium seeds them: ``seed + b`` for an int, one per entry.
+
+    Raises:
+        ValueError: On a list of the wrong length.
+        gymnasium.error.Error: On a negative or non-integer seed.
+    """
+    if seed is None or isinstance(seed, (int, np.integer)):
+        seeds = [None] * num_envs if seed is None else [int(seed) + b for b in range(num_envs)]
+    else:
+        seeds = list(seed)
+        if len(seeds) != num_envs:
+            raise ValueError(f"need {num_envs} seeds, got {len(seeds)}: {seed!r}")
+    return [seeding.np_random(s)[0] for s in seeds]
