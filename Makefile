@@ -12,7 +12,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[train,test]"
+	$(BIN)/python -m pip install --quiet -e ".[train,test,docs]"
 	touch $@
 
 setup: $(BIN)/.installed
@@ -23,6 +23,8 @@ train: setup
 test: setup
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest -n 2
+	# The site: fails on a broken link, a missing page or an env module that does not import.
+	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build *.egg-info
