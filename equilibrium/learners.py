@@ -28,6 +28,23 @@ array per round, so a view kept by the caller never changes afterwards.
 Learners: :class:`MultiplicativeWeights` (the Stackelberg POMDP paper's ``(1+ε)^u``
 update), :class:`Hedge` (fixed or anytime step), :class:`RegretMatching` (and RM+),
 :class:`OptimisticHedge`, and the bandit-feedback :class:`Exp3`.
+
+**One formula, bit for bit.** The exponential-weights arithmetic lives in three small kernels,
+:func:`exp_weights_strategy` (``exp((S − max_a S) η) / Σ_a``), :func:`expected_gain`
+(``Σ_a x_a g_a``) and :func:`normalised_weights` (``exp((S − max S) η)`` over a table). Every
+reduction over actions runs left to right (:func:`sum_actions`), so the result of a learner
+does not depend on the memory layout or the batch it sits in: one learner of a batch of
+10,000 gets exactly the bits it would get alone. The Stackelberg POMDP's single environment
+and its batched core both run their multiplicative-weights followers through
+:class:`MultiplicativeWeights` (:meth:`MultiplicativeWeights.update_rows`), which is what
+makes them agree exactly.
+
+**Fast paths.** :meth:`FullInformationLearner.update` validates its input (shape, dtype,
+finiteness, mask) and never keeps a reference to the caller's array. Trusted internal
+callers that already guarantee all that may call
+:meth:`FullInformationLearner.update_unchecked` (no checks) or, for multiplicative weights,
+:meth:`MultiplicativeWeights.update_rows` (a subset of the batch, by flat index). Strategies
+are computed lazily, once per round, and only when something needs them.
 """
 
 from __future__ import annotations
@@ -48,7 +65,108 @@ __all__ = [
     "MultiplicativeWeights",
     "OptimisticHedge",
     "RegretMatching",
+    "exp_weights_strategy",
+    "expected_gain",
+    "max_actions",
+    "normalised_weights",
+    "sum_actions",
 ]
+
+
+SEQUENTIAL_LOOP_ACTIONS = 8
+"""Up to this many actions, reductions over actions are a Python loop of elementwise numpy
+calls (cheaper than a numpy reduction call, even on big batches); above, one
+``np.add.accumulate``. Both add left to right, so the choice never changes a bit."""
+
+
+def sum_actions(x: np.ndarray) -> np.ndarray:
+    """``Σ_a x[a]`` over axis 0, added strictly left to right: ``((x0 + x1) + x2) + ...``.
+
+    numpy's own ``sum`` switches to pairwise summation on contiguous runs of 8 or more
+    entries, so its bits depend on the layout; this never does.
+
+    Args:
+        x: ``[A, ...]`` action-major values (any strides, ``A >= 1``).
+
+    Returns:
+        ``[...]`` the sums (a fresh array, or a numpy scalar when ``x`` is 1-D).
+    """
+    n = x.shape[0]
+    if n == 1:
+        return x[0].copy()
+    if n > SEQUENTIAL_LOOP_ACTIONS:
+        return np.add.accumulate(x, axis=0)[-1]
+    total = x[0] + x[1]
+    for a in range(2, n):
+        total += x[a]
+    return total
+
+
+def max_actions(x: np.ndarray) -> np.ndarray:
+    """``max_a x[a]`` over axis 0 (exact in any order), ``[...]``; ``x`` is ``[A, ...]``."""
+    n = x.shape[0]
+    if x.ndim == 1 or n > SEQUENTIAL_LOOP_ACTIONS or x.size > 256:
+        return x.max(axis=0)
+    top = x[0].copy()
+    for a in range(1, n):
+        np.maximum(top, x[a], out=top)
+    return top
+
+
+def exp_weights_strategy(scores: np.ndarray, eta, out: np.ndarray | None = None) -> np.ndarray:
+    """Exponential-weights strategies ``exp((S − max_a S) η) / Σ_a exp(...)``.
+
+    The one formula of :class:`MultiplicativeWeights` (``η = ln(1+ε)``) and :class:`Hedge`;
+    the Stackelberg POMDP's single and batched environments use it through the learner.
+
+    Args:
+        scores: ``[A, ...]`` action-major cumulative scores ``S`` (any strides; not modified).
+        eta: Step ``η``: a float or a ``[...]`` array (one per learner).
+        out: Optional ``[A, ...]`` array to write the result into (not ``scores``).
+
+    Returns:
+        ``[A, ...]`` mixed strategies (columns sum to 1): ``out``, or a fresh array.
+    """
+    x = np.subtract(scores, max_actions(scores), out=out)
+    x *= eta
+    np.exp(x, out=x)
+    x /= sum_actions(x)
+    return x
+
+
+def expected_gain(
+    strategy: np.ndarray, gains: np.ndarray, scratch: np.ndarray | None = None
+) -> np.ndarray:
+    """``<x, g> = Σ_a x_a g_a`` per learner, added left to right.
+
+    Args:
+        strategy: ``[A, ...]`` mixed strategies.
+        gains: ``[A, ...]`` gains (any strides).
+        scratch: Optional ``[A, ...]`` array for the products (saves an allocation).
+
+    Returns:
+        ``[...]`` the expected gains (a fresh array, or a numpy scalar for 1-D inputs).
+    """
+    return sum_actions(np.multiply(strategy, gains, out=scratch))
+
+
+def normalised_weights(scores: np.ndarray, eta: float, axis=None) -> np.ndarray:
+    """``exp((S − max S) η)``: weights divided by the largest one over ``axis`` (all if None).
+
+    The Stackelberg POMDP paper's critic features (each weight table over its largest
+    entry). ``max`` is exact, so the result does not depend on the layout.
+
+    Args:
+        scores: Cumulative scores ``S`` (any shape).
+        eta: The scalar step ``η`` (``ln(1+ε)`` for multiplicative weights).
+        axis: The axes that form one table (``None``: the whole array).
+
+    Returns:
+        A fresh array shaped like ``scores``, entries in ``(0, 1]``.
+    """
+    weights = scores - scores.max(axis=axis, keepdims=axis is not None)
+    weights *= eta
+    return np.exp(weights, out=weights)
 
 
 def _check_batch_shape(batch_shape) -> tuple[int, ...]:
@@ -115,7 +233,14 @@ class Learner(abc.ABC):
         self._cum_gains = np.zeros(self._internal_shape)
         self._cum_expected = np.zeros(self.batch_shape)
         self._n = np.zeros(self.batch_shape, dtype=np.int64)
+        # Flat views (learners in C order), updated in place everywhere, never rebound.
+        self._cum_gains_flat = self._cum_gains.reshape(self.n_actions, -1)
+        self._cum_expected_flat = self._cum_expected.reshape(-1)
+        self._n_flat = self._n.reshape(-1)
         self._x: np.ndarray | None = None
+        self._x_exported = False  # a view of _x was handed out: never overwrite it
+        self._gain_buffer = np.empty(self._internal_shape)
+        self._scratch = np.empty(self._internal_shape)
 
     # -- subclass hooks ------------------------------------------------------------------
 
@@ -137,6 +262,7 @@ class Learner(abc.ABC):
         """Current mixed strategies, ``[..., A]`` (read-only; rows sum to 1)."""
         view = self._strategy_internal().transpose(self._to_external)
         view.flags.writeable = False
+        self._x_exported = True
         return view
 
     def greedy(self) -> np.ndarray:
@@ -178,6 +304,12 @@ class Learner(abc.ABC):
     def cumulative_gains(self) -> np.ndarray:
         """``Σ_t g_t`` over the rounds each learner took part in, ``[..., A]`` (a copy)."""
         return self._cum_gains.transpose(self._to_external).copy()
+
+    def cumulative_gains_view(self) -> np.ndarray:
+        """``Σ_t g_t`` as a read-only ``[..., A]`` view, no copy (it changes with the learner)."""
+        view = self._cum_gains.transpose(self._to_external)
+        view.flags.writeable = False
+        return view
 
     @property
     def cumulative_expected_gain(self) -> np.ndarray:
@@ -245,7 +377,11 @@ class Learner(abc.ABC):
         return array
 
     def _check_gains(self, gains) -> np.ndarray:
-        """Validate ``[..., A]`` gains; return a contiguous action-major ``[A, ...]`` copy."""
+        """Validate ``[..., A]`` gains; return them action-major ``[A, ...]`` in a buffer.
+
+        The buffer is the learner's own and is overwritten by the next call: use it within
+        the call (no reference to the caller's array is kept).
+        """
         try:
             array = np.asarray(gains, dtype=np.float64)
         except (TypeError, ValueError) as error:
@@ -256,15 +392,21 @@ class Learner(abc.ABC):
                 f"got {array.shape}"
             )
         if not np.isfinite(array.sum()):
-            bad = np.argwhere(~np.isfinite(array))
-            if bad.size:  # (a finite array can only fail here by overflowing the sum)
-                index = tuple(int(k) for k in bad[0])
-                raise ValueError(f"gains must be finite, got {array[index]} at index {index}")
-        return np.ascontiguousarray(array.transpose(self._to_internal))
+            self._check_finite(array)
+        np.copyto(self._gain_buffer, array.transpose(self._to_internal))
+        return self._gain_buffer
+
+    @staticmethod
+    def _check_finite(array: np.ndarray) -> None:
+        """Raise ``ValueError`` naming the first non-finite entry of ``[..., A]`` ``array``."""
+        bad = np.argwhere(~np.isfinite(array))
+        if bad.size:  # (a finite array can fail a finite-sum test only by overflowing it)
+            index = tuple(int(k) for k in bad[0])
+            raise ValueError(f"gains must be finite, got {array[index]} at index {index}")
 
     def _record(self, gains: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
         """Add one round of ``[A, ...]`` gains to the bookkeeping; return ``<x_t, g_t>``."""
-        expected = np.einsum("a...,a...->...", self._strategy_internal(), gains)
+        expected = expected_gain(self._strategy_internal(), gains, self._scratch)
         if mask is None:
             self._cum_gains += gains
             self._cum_expected += expected
@@ -306,6 +448,20 @@ class FullInformationLearner(Learner):
         self._step(gains, expected, mask)
         self._x = None
 
+    def update_unchecked(self, gains: np.ndarray, mask: np.ndarray | None = None) -> None:
+        """:meth:`update` without any check, for trusted internal callers (hot loops).
+
+        The caller guarantees what :meth:`update` would verify: ``gains`` is a finite
+        ``float64`` array of shape ``batch_shape + (n_actions,)`` and ``mask`` is ``None`` or
+        a ``bool`` array of shape ``batch_shape``. Anything else gives undefined results
+        rather than an error. ``gains`` is only read during the call (no reference is kept).
+        The arithmetic is exactly :meth:`update`'s.
+        """
+        gains = gains.transpose(self._to_internal)
+        expected = self._record(gains, mask)
+        self._step(gains, expected, mask)
+        self._x = None
+
     @abc.abstractmethod
     def _step(self, gains: np.ndarray, expected: np.ndarray, mask: np.ndarray | None) -> None:
         """Update the algorithm's own state (bookkeeping is already done)."""
@@ -336,6 +492,7 @@ class _ExponentialWeights(FullInformationLearner):
 
     def __init__(self, batch_shape, n_actions, initial_gains=None):
         super().__init__(batch_shape, n_actions)
+        self._strategy_buffer = np.empty(self._internal_shape)
         if initial_gains is None:
             self._initial = None
         else:
@@ -360,8 +517,15 @@ class _ExponentialWeights(FullInformationLearner):
     def _log_weights(self) -> np.ndarray:
         return self._scores() * self._eta()
 
+    def _strategy_scores(self) -> np.ndarray:
+        """``[A, ...]`` the scores the strategy is the softmax of (times ``η``)."""
+        return self._scores()
+
     def _compute_strategy(self) -> np.ndarray:
-        return _softmax_internal(self._log_weights())
+        if self._x_exported:  # a caller holds a view of the last strategies: keep them
+            self._strategy_buffer = np.empty(self._internal_shape)
+            self._x_exported = False
+        return exp_weights_strategy(self._strategy_scores(), self._eta(), self._strategy_buffer)
 
     def greedy(self) -> np.ndarray:
         """``int64[...]``: the action with the largest weight, lowest index on ties."""
@@ -408,10 +572,71 @@ class MultiplicativeWeights(_ExponentialWeights):
     def __init__(self, batch_shape, n_actions, eps=0.01, initial_gains=None):
         super().__init__(batch_shape, n_actions, initial_gains)
         self.eps = _positive_parameter("eps", eps, self.batch_shape)
-        self._log_base = np.log1p(self.eps)
+        if isinstance(self.eps, float):
+            self._log_base = math.log1p(self.eps)
+            self._log_base_flat = self._log_base
+        else:
+            self._log_base = np.log1p(self.eps)
+            self._log_base_flat = self._log_base.reshape(-1)
+        self._initial_flat = (
+            None if self._initial is None else self._initial.reshape(self.n_actions, -1)
+        )
 
     def _eta(self):
         return self._log_base
+
+    def _features(self, group_axes):
+        if isinstance(self._log_base, float):  # the paper's table: w / max w, as one formula
+            return normalised_weights(self._scores(), self._log_base, group_axes)
+        return super()._features(group_axes)
+
+    # -- trusted fast path on a subset of the batch (the Stackelberg POMDP's followers) ----
+
+    def _row_scores(self, rows) -> np.ndarray:
+        scores = self._cum_gains_flat[:, rows]
+        if self._initial_flat is not None:
+            scores = scores + self._initial_flat[:, rows]
+        return scores
+
+    def _row_log_base(self, rows):
+        if isinstance(self._log_base_flat, float):
+            return self._log_base_flat
+        return self._log_base_flat[rows]
+
+    def strategy_rows(self, rows) -> np.ndarray:
+        """Current strategies of some learners, action-major, unchecked.
+
+        Args:
+            rows: A flat learner index (an ``int``: learners numbered in C order over
+                ``batch_shape``) or an ``int64[k]`` array of distinct ones, or a slice.
+
+        Returns:
+            ``[A]`` for an ``int``, else ``[A, k]``: a fresh array, the same bits as the
+            matching columns of :meth:`strategy`.
+        """
+        return exp_weights_strategy(self._row_scores(rows), self._row_log_base(rows))
+
+    def update_rows(self, rows, gains: np.ndarray, strategy: np.ndarray | None = None) -> None:
+        """One round for the learners ``rows`` only, unchecked (trusted internal callers).
+
+        Equivalent to :meth:`update` with ``gains`` at those learners and a mask selecting
+        exactly them, bit for bit, at the cost of the selected learners only.
+
+        Args:
+            rows: As in :meth:`strategy_rows` (distinct indices).
+            gains: ``[A]`` (``int`` rows) or ``[A, k]`` finite ``float64`` gains, action-major
+                (a transposed ``[k, A]`` view is fine); only read during the call.
+            strategy: The learners' current strategies if the caller already holds them
+                (what :meth:`strategy_rows` returned since their last update), else ``None``.
+        """
+        scores = self._cum_gains_flat[:, rows]
+        if strategy is None:
+            offset = scores if self._initial_flat is None else scores + self._initial_flat[:, rows]
+            strategy = exp_weights_strategy(offset, self._row_log_base(rows))
+        self._cum_expected_flat[rows] += expected_gain(strategy, gains)
+        self._cum_gains_flat[:, rows] = scores + gains
+        self._n_flat[rows] += 1
+        self._x = None
 
     def log_weights(self) -> np.ndarray:
         """``ln w = ln(1+ε) · scores``, ``[..., A]``."""
@@ -495,6 +720,9 @@ class OptimisticHedge(_ExponentialWeights):
 
     def _log_weights(self):
         return (self._scores() + self._last) * self.eta
+
+    def _strategy_scores(self):
+        return self._scores() + self._last
 
     def _step(self, gains, expected, mask):
         if mask is None:

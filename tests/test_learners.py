@@ -13,6 +13,10 @@ from stackelberg_zoo.equilibrium.learners import (
     MultiplicativeWeights,
     OptimisticHedge,
     RegretMatching,
+    exp_weights_strategy,
+    expected_gain,
+    normalised_weights,
+    sum_actions,
 )
 
 FULL_INFORMATION = {
@@ -422,3 +426,107 @@ def test_exp3_bad_bandit_feedback_raises():
     with pytest.raises(ValueError, match="must equal rewards"):
         learner.update_bandit(np.array([0, 1]), np.array([0.1, 0.4]), gains=gains)
     np.testing.assert_array_equal(learner.n_updates, 0)
+
+
+# -- one formula: fast paths and layout independence, bit for bit ----------------------------
+
+
+def _mw_state(learner):
+    return {
+        "strategy": np.array(learner.strategy()),
+        "regret": learner.regret(),
+        "cumulative_gains": learner.cumulative_gains,
+        "n_updates": learner.n_updates,
+        "features": learner.state_features(group_ndim=1),
+    }
+
+
+@pytest.mark.parametrize("n_actions", [3, 8, 12])
+def test_mw_update_rows_and_unchecked_equal_masked_update_bit_for_bit(n_actions):
+    rng = np.random.default_rng(11)
+    batch = (5, 3)
+    public = MultiplicativeWeights(batch, n_actions, eps=0.05)
+    unchecked = MultiplicativeWeights(batch, n_actions, eps=0.05)
+    rows = MultiplicativeWeights(batch, n_actions, eps=0.05)
+    for step in range(40):
+        gains = rng.uniform(-1.0, 2.0, batch + (n_actions,))
+        types = rng.integers(3, size=5)
+        mask = np.zeros(batch, dtype=bool)
+        mask[np.arange(5), types] = True
+        public.update(gains, mask)
+        unchecked.update_unchecked(gains, mask)
+        flat = np.arange(5) * 3 + types
+        if step % 2:  # with and without the caller's strategies
+            rows.update_rows(flat, gains[np.arange(5), types].T)
+        else:
+            strategy = rows.strategy_rows(flat)
+            rows.update_rows(flat, gains[np.arange(5), types].T, strategy)
+    reference = _mw_state(public)
+    for other in (unchecked, rows):
+        for key, value in _mw_state(other).items():
+            np.testing.assert_array_equal(value, reference[key], err_msg=key)
+
+
+@pytest.mark.parametrize("n_actions", [2, 3, 7, 8, 9, 20])
+def test_a_learner_gets_the_same_bits_alone_or_in_a_batch(n_actions):
+    # Reductions over actions run left to right, so neither the batch size, the layout nor
+    # numpy's pairwise summation (from 8 terms on) can change a learner's bits.
+    rng = np.random.default_rng(n_actions)
+    batched = MultiplicativeWeights((64,), n_actions, eps=0.3)
+    alone = MultiplicativeWeights((), n_actions, eps=0.3)
+    single_row = MultiplicativeWeights((1,), n_actions, eps=0.3)
+    for _ in range(30):
+        gains = rng.uniform(0.0, 1.0, (64, n_actions)) * 10 ** rng.uniform(-3, 3)
+        batched.update(gains)
+        alone.update(gains[17])
+        single_row.update_rows(0, gains[17])
+        np.testing.assert_array_equal(batched.strategy()[17], alone.strategy())
+        np.testing.assert_array_equal(single_row.strategy_rows(0), alone.strategy())
+    np.testing.assert_array_equal(batched.regret()[17], alone.regret())
+    np.testing.assert_array_equal(single_row.regret()[0], alone.regret())
+
+
+def test_sum_actions_adds_left_to_right_in_any_layout():
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 5, 8, 9, 33):
+        x = rng.standard_normal((n, 4)) * 10.0 ** rng.integers(-8, 8, size=(n, 4))
+        expected = np.zeros(4)
+        for a in range(n):
+            expected = expected + x[a]
+        np.testing.assert_array_equal(sum_actions(x), expected)
+        np.testing.assert_array_equal(sum_actions(np.asfortranarray(x)), expected)
+        np.testing.assert_array_equal(sum_actions(x[:, 1]), expected[1])
+
+
+def test_exp_weights_kernel_is_the_closed_form():
+    scores = np.array([[0.0, 5.0], [2.0, -1.0], [1.0, 5.0]])  # [A=3, 2 learners]
+    eta = math.log1p(0.5)
+    weights = 1.5 ** (scores - scores.max(axis=0))
+    np.testing.assert_allclose(
+        exp_weights_strategy(scores, eta), weights / weights.sum(axis=0), rtol=1e-14
+    )
+    g = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    x = exp_weights_strategy(scores, eta)
+    np.testing.assert_allclose(expected_gain(x, g), (x * g).sum(axis=0), rtol=1e-15)
+    np.testing.assert_allclose(normalised_weights(scores, eta), 1.5 ** (scores - 5.0), rtol=1e-14)
+
+
+def test_mw_update_does_not_overwrite_a_strategy_the_caller_holds():
+    learner = MultiplicativeWeights((3,), 2, eps=0.5)
+    learner.update(np.array([[1.0, 0.0]] * 3))
+    held = learner.strategy()
+    copy = np.array(held)
+    for _ in range(3):
+        learner.update(np.array([[0.0, 1.0]] * 3))
+        learner._strategy_internal()  # recompute into the learner's buffer
+    np.testing.assert_array_equal(held, copy)
+    assert not np.array_equal(np.array(learner.strategy()), copy)
+
+
+def test_update_still_rejects_non_finite_gains_before_changing_anything():
+    learner = MultiplicativeWeights((2,), 3)
+    before = _mw_state(learner)
+    with pytest.raises(ValueError, match=r"nan at index \(1, 2\)"):
+        learner.update([[0.0, 1.0, 0.0], [0.0, 0.0, np.nan]])
+    for key, value in _mw_state(learner).items():
+        np.testing.assert_array_equal(value, before[key], err_msg=key)

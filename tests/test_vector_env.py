@@ -246,3 +246,33 @@ def test_diagnostics_reports_equal_the_single_envs():
                 )
                 found += 1
     assert found == 2
+
+
+def test_copies_follow_the_single_env_with_many_follower_actions():
+    """10 follower actions: numpy's own sums turn pairwise from 8 terms on; the shared MW
+    kernel adds left to right, so single and batched still agree bit for bit."""
+    rng = np.random.default_rng(0)
+    kwargs = {
+        "leader_payoffs": rng.random((3, 10)),
+        "follower_payoffs": rng.random((3, 10)),
+        "followers": MultiplicativeWeightsResponse(eps=0.3, reward_play="sample"),
+        "n_response": 45,
+        "n_reward": 4,
+    }
+    seeds = [5, 6]
+    vector = StackelbergPOMDPVectorEnv(len(seeds), "normal_form", **kwargs)
+    singles = [StackelbergPOMDPEnv("normal_form", **kwargs) for _ in seeds]
+    vector.reset(seed=seeds)
+    for env, seed in zip(singles, seeds, strict=True):
+        env.reset(seed=seed)
+    for _ in range(2 * (45 + 4)):
+        actions = rng.integers(3, size=len(seeds))
+        batched = vector.step(actions)
+        for b, env in enumerate(singles):
+            outcome = env.step(actions[b])
+            assert_same_step(b, outcome, batched)
+            if outcome[2]:
+                env.reset()  # the batched copy reset itself within the step
+            np.testing.assert_array_equal(
+                vector.pomdp.cumulative_gains(0)[b], single_cumulative_gains(env, 0)
+            )

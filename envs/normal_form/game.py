@@ -187,6 +187,26 @@ class NormalFormStackelberg(EconomicGame):
         self._observation = np.ones(1, dtype=np.float32)
         self._pure_rows = np.eye(rows)
         self._pure_rows.setflags(write=False)
+        # Hot-path caches: states and states/outcomes are immutable (frozen dataclasses,
+        # read-only arrays), so one instance per column / (row, column) is shared.
+        self._start_states = tuple(NormalFormState(column=c) for c in range(columns))
+        self._pure_states = tuple(
+            tuple(
+                NormalFormState(column=c, leader_strategy=self._pure_rows[r], row=r)
+                for c in range(columns)
+            )
+            for r in range(rows)
+        )
+        self._pure_outcomes = tuple(
+            tuple(
+                Outcome(
+                    leader=float(self.leader_payoffs[r, c]),
+                    followers=_frozen(self.follower_payoffs[r, c : c + 1]),
+                )
+                for c in range(columns)
+            )
+            for r in range(rows)
+        )
 
     def initial_leader_observation(self) -> np.ndarray:
         """The leader's constant observation ``[1.0]`` (it never sees the follower)."""
@@ -198,6 +218,15 @@ class NormalFormStackelberg(EconomicGame):
         Raises:
             ValueError: If the type is not ``[0]`` or the column is out of range.
         """
+        if (
+            type(types) is np.ndarray
+            and type(follower_actions) is np.ndarray
+            and types.shape == follower_actions.shape == (1,)
+            and follower_actions.dtype.kind in "iu"
+        ):  # the POMDP's fast path: int64 arrays
+            column = follower_actions.tolist()[0]
+            if types.tolist()[0] == 0 and 0 <= column < self.n_columns:
+                return self._start_states[column]
         if len(types) != 1 or types[0] != 0:
             raise ValueError(f"types must be [0] (one follower, one type), got {types!r}")
         if len(follower_actions) != 1 or not 0 <= follower_actions[0] < self.n_columns:
@@ -256,6 +285,8 @@ class NormalFormStackelberg(EconomicGame):
         """
         if state.leader_strategy is not None:
             raise ValueError("the leader has already moved in this sub-game")
+        if not self.mixed_leader and type(action) in (int, np.int64) and 0 <= action < self.n_rows:
+            return self._pure_states[action][state.column]  # valid pure row: the cached state
         strategy = self.leader_strategy(action)
         row = None if self.mixed_leader else int(action)
         return NormalFormState(column=state.column, leader_strategy=strategy, row=row)
@@ -274,10 +305,7 @@ class NormalFormStackelberg(EconomicGame):
             raise ValueError("the sub-game is not over: the leader has not moved")
         x, column = state.leader_strategy, state.column
         if state.row is not None:  # the same numbers as the product with a one-hot mix
-            return Outcome(
-                leader=float(self.leader_payoffs[state.row, column]),
-                followers=self.follower_payoffs[state.row, column : column + 1].copy(),
-            )
+            return self._pure_outcomes[state.row][column]  # followers: read-only [1]
         # Products and sums rather than BLAS dots, whose rounding depends on the BLAS build:
         # the batched game (envs/normal_form/batched.py) reproduces these numbers exactly.
         return Outcome(

@@ -19,9 +19,13 @@ setting). Two choices make that possible:
   and consumes the same doubles in the same order, read from a block buffer ``[B, K]``
   refilled per copy (``Generator.random(K)`` yields the same doubles as ``K`` calls of
   ``Generator.random()``). Copies that need no randomness in a step consume none.
-* *The same floating-point operations.* The MW rows are ``exp((S - max S) ln(1+ε))`` over
-  their sum, sampling compares ``u · Σ`` against the row's cumulative sum, and the settings'
-  batched games (``envs/<setting>/batched.py``) reproduce their scalar games' arithmetic.
+* *The same floating-point operations.* Both run their followers through the one
+  :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` class (here one
+  learner per follower with batch ``(B, T_i)``, updated at the realised types by
+  ``update_rows``; its reductions over actions run left to right, so a learner's bits do
+  not depend on the batch it sits in); sampling compares ``u · Σ`` against the row's
+  cumulative sum; the settings' batched games (``envs/<setting>/batched.py``) reproduce
+  their scalar games' arithmetic.
 
 A slow, readable oracle is therefore not needed: the single environment is the oracle.
 
@@ -29,7 +33,9 @@ A slow, readable oracle is therefore not needed: the single environment is the o
 MultiplicativeWeightsResponse`, ``"mw"``) with reward-phase play ``"argmax"`` (paper) or
 ``"sample"``. Tables ``cumulative gains [B, T_i, A_i]`` per follower (the weights are
 ``(1+ε)^{cumulative gains}``), updated only at the realised type, one counterfactual sweep
-per ``Σ_i A_i`` response sub-games, a partial sweep at the end of the phase dropped. Other
+per ``Σ_i A_i`` response sub-games, a partial sweep at the end of the phase dropped
+(the learners: :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` with
+batch ``(B, T_i)``). Other
 response algorithms and ``"empirical"`` play are rejected with a ``ValueError`` naming them
 (use the single environment for those).
 
@@ -81,6 +87,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
     response_algorithm,
 )
 from stackelberg_zoo.equilibrium import bounds
+from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights, normalised_weights
 
 BATCHED_GAMES: dict[str, str] = {
     "stackelberg_zoo.envs.normal_form.game:NormalFormStackelberg": (
@@ -111,19 +118,8 @@ def first_bad(mask: np.ndarray) -> int:
 
 
 SMALL_AXIS = 7
-"""Rows up to this long are reduced column by column (sequentially, which is what numpy's
-pairwise summation does below 8 entries, so the sums are bit-identical to ``row.sum()``);
-numpy's ``axis=1`` reductions cost far more than the arithmetic on short rows."""
-
-
-def row_sum(x: np.ndarray) -> np.ndarray:
-    """``[k]`` the sums of the rows of ``x [k, A]``, bit-identical to ``x[r].sum()``."""
-    if x.shape[1] > SMALL_AXIS:
-        return x.sum(axis=1)
-    total = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        total += x[:, j]
-    return total
+"""Rows up to this long are reduced column by column: numpy's ``axis=1`` reductions cost far
+more than the arithmetic on short rows (max and ``or`` are exact in any order)."""
 
 
 def row_max(x: np.ndarray) -> np.ndarray:
@@ -144,15 +140,6 @@ def row_any(x: np.ndarray) -> np.ndarray:
     for j in range(1, x.shape[1]):
         found |= x[:, j]
     return found
-
-
-def mw_rows(scores: np.ndarray, log_base: float) -> np.ndarray:
-    """``[k, A]`` MW mixed strategies from cumulative gains, as the single env computes them.
-
-    ``exp((s - max s) ln(1+ε))`` divided by its sum, per row.
-    """
-    weights = np.exp((scores - row_max(scores)[:, None]) * log_base)
-    return weights / row_sum(weights)[:, None]
 
 
 def inverse_cdf(rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
@@ -472,13 +459,13 @@ class BatchedStackelbergPOMDP:
         self._sweep = int(self._order_follower.size)
         self.max_rounds = self.n_response // self._sweep
 
-        # Follower learner state, per follower i: [B, T_i, A_i] cumulative gains etc.
-        self._cum = [np.zeros((B, t, a)) for t, a in zip(spec.n_types, spec.n_actions, strict=True)]
-        # [B * T_i, A_i] views: row b * T_i + t is copy b's table at type t.
-        self._cum_rows = [c.reshape(-1, c.shape[2]) for c in self._cum]
+        # Follower learners, one per follower i with batch (B, T_i): learner b * T_i + t (flat
+        # index) is copy b's learner at type t. Plus per-copy bookkeeping [B, T_i].
+        self._learners = [
+            MultiplicativeWeights((B, t), a, eps=algorithm.eps)
+            for t, a in zip(spec.n_types, spec.n_actions, strict=True)
+        ]
         self._n_types = spec.n_types
-        self._expected = [np.zeros((B, t)) for t in spec.n_types]
-        self._count = [np.zeros((B, t), dtype=np.int64) for t in spec.n_types]
         self._realised = [np.zeros((B, t)) for t in spec.n_types]
         self._range = [np.zeros((B, t)) for t in spec.n_types]
         self._gains = [np.zeros((B, a)) for a in spec.n_actions]
@@ -593,10 +580,10 @@ class BatchedStackelbergPOMDP:
 
     def _reset_envs(self, index: np.ndarray) -> None:
         """Start a new episode in copies ``index``."""
+        copies = np.zeros(self.num_envs, dtype=bool)
+        copies[index] = True
         for i in range(self._n):
-            self._cum[i][index] = 0.0
-            self._expected[i][index] = 0.0
-            self._count[i][index] = 0
+            self._learners[i].reset(np.repeat(copies[:, None], self._n_types[i], axis=1))
             self._realised[i][index] = 0.0
             self._range[i][index] = 0.0
         self._position[index] = 0
@@ -614,8 +601,8 @@ class BatchedStackelbergPOMDP:
 
     def _rows(self, i: int, index: np.ndarray, types: np.ndarray) -> np.ndarray:
         """``[k, A_i]`` follower ``i``'s MW mixed strategy at ``types`` in copies ``index``."""
-        rows = index * self._n_types[i] + types if self._n_types[i] > 1 else index
-        return mw_rows(self._cum_rows[i].take(rows, axis=0), self._log_base)
+        rows = index * self._n_types[i] + types if self._n_types[i] > 1 else self._select(index)
+        return self._learners[i].strategy_rows(rows).T
 
     def _sample_rows(self, rows: np.ndarray, index: np.ndarray) -> np.ndarray:
         """One action per row by inverse CDF on one uniform of each copy (``_sample_row``)."""
@@ -689,9 +676,8 @@ class BatchedStackelbergPOMDP:
         """Write the normalised weight tables (``w / max w`` per follower) into the state."""
         select = self._select(index)
         for i, columns in enumerate(self._feature_slices):
-            scores = self._cum[i][select].reshape(index.size, -1)
-            top = row_max(scores)[:, None]
-            self._state[select, columns] = np.exp((scores - top) * self._log_base)
+            scores = self._learners[i].cumulative_gains_view()[select].reshape(index.size, -1)
+            self._state[select, columns] = normalised_weights(scores, self._log_base, axis=1)
 
     # -- one step ----------------------------------------------------------------------------
 
@@ -824,11 +810,7 @@ class BatchedStackelbergPOMDP:
             width = self._gains[i].shape[1]
             gains = self._gains[i][select]
             rows = select if self._n_types[i] == 1 else index * self._n_types[i] + t
-            scores = self._cum_rows[i][rows]
-            strategy = mw_rows(scores, self._log_base)
-            self._expected[i].reshape(-1)[rows] += row_sum(strategy * gains)
-            self._cum_rows[i][rows] = scores + gains
-            self._count[i].reshape(-1)[rows] += 1
+            self._learners[i].update_rows(rows, gains.T)
             realised = gains.reshape(-1)[np.arange(index.size) * width + current[:, i]]
             self._realised[i].reshape(-1)[rows] += realised
             spread = row_max(gains) - (-row_max(-gains))
@@ -839,12 +821,14 @@ class BatchedStackelbergPOMDP:
     def _finish(self, index: np.ndarray, reports: dict[int, ResponseReport]) -> None:
         """End the response phase of copies ``index``: fix the reward-phase play."""
         for i in range(self._n):
+            learner, n_types = self._learners[i], self._n_types[i]
             if self._sample_play:
-                cum = self._cum[i][index]
-                weights = np.exp((cum - cum.max(axis=2, keepdims=True)) * self._log_base)
-                self._final[i][index] = weights / weights.sum(axis=2, keepdims=True)
+                rows = (index[:, None] * n_types + np.arange(n_types)).reshape(-1)
+                strategy = learner.strategy_rows(rows).T  # [k * T_i, A_i]
+                self._final[i][index] = strategy.reshape(index.size, n_types, -1)
             else:
-                self._greedy[i][index] = np.argmax(self._cum[i][index], axis=2)
+                scores = learner.cumulative_gains_view()[index]
+                self._greedy[i][index] = np.argmax(scores, axis=2)
         if self.diagnostics:
             for b in index.tolist():
                 reports[b] = self._report(b)
@@ -865,15 +849,23 @@ class BatchedStackelbergPOMDP:
 
     def cumulative_gains(self, i: int) -> np.ndarray:
         """``[B, T_i, A_i]`` follower ``i``'s cumulative gains (the log of its MW weights)."""
-        return self._cum[i].copy()
+        return self._learners[i].cumulative_gains
 
     def weights(self, i: int) -> np.ndarray:
-        """``[B, T_i, A_i]`` follower ``i``'s MW weight tables in the paper's scale."""
-        return np.exp(self._cum[i] * self._log_base)
+        """``[B, T_i, A_i]`` follower ``i``'s MW weight tables in the paper's scale.
+
+        Raises:
+            OverflowError: If a weight exceeds the float64 range.
+        """
+        return self._learners[i].weights()
+
+    def learner(self, i: int) -> MultiplicativeWeights:
+        """Follower ``i``'s learners, batch ``(B, T_i)`` (read them; do not update them)."""
+        return self._learners[i]
 
     def type_counts(self, i: int) -> np.ndarray:
         """``int64[B, T_i]`` completed sweeps at each of follower ``i``'s types."""
-        return self._count[i].copy()
+        return self._learners[i].n_updates
 
     def committed_actions(self, b: int) -> dict[int, np.ndarray]:
         """Copy ``b``'s binding action per observation id seen this episode."""
@@ -906,12 +898,12 @@ class BatchedStackelbergPOMDP:
             actions=self._round_actions[b, :rounds].copy()
             if self._track
             else np.zeros((rounds, n), np.int64),
-            counts=tuple(_read_only(self._count[i][b]) for i in range(n)),
-            cumulative_gains=tuple(_read_only(self._cum[i][b]) for i in range(n)),
-            realised=tuple(_read_only(self._realised[i][b]) for i in range(n)),
-            learner_regret=tuple(
-                _read_only(self._cum[i][b].max(axis=1) - self._expected[i][b]) for i in range(n)
+            counts=tuple(_read_only(self._learners[i].n_updates[b]) for i in range(n)),
+            cumulative_gains=tuple(
+                _read_only(self._learners[i].cumulative_gains_view()[b]) for i in range(n)
             ),
+            realised=tuple(_read_only(self._realised[i][b]) for i in range(n)),
+            learner_regret=tuple(_read_only(self._learners[i].regret()[b]) for i in range(n)),
             ranges=tuple(_read_only(self._range[i][b]) for i in range(n)),
             bound_fn=lambda count, a, delta: bounds.mw_bound(count, a, eps, delta),
             bound_kind="deterministic",

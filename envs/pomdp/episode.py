@@ -44,6 +44,7 @@ import enum
 import functools
 import math
 import numbers
+import operator
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -282,6 +283,54 @@ def _flattener(space: gymnasium.Space) -> Callable[[Any], np.ndarray]:
     return lambda value: np.asarray(gymnasium.spaces.flatten(space, value), dtype=np.float32)
 
 
+def _observation_writer(space: gymnasium.Space) -> Callable[[np.ndarray, Any], None]:
+    """Write the ``float32`` flattening of a space element into ``buffer[:d]``, in place.
+
+    The same values as :func:`_flattener` (a ``Box`` cast to ``float32``, a ``Discrete``
+    one-hot), without building the flattened array.
+    """
+    flatten = _flattener(space)
+    if isinstance(space, gymnasium.spaces.Box):
+        size = int(np.prod(space.shape))
+        if len(space.shape) == 1:
+
+            def write_box(buffer, value):
+                buffer[:size] = value
+
+            return write_box
+
+        def write_nd(buffer, value):
+            buffer[:size] = np.asarray(value, dtype=np.float32).ravel()
+
+        return write_nd
+    if isinstance(space, gymnasium.spaces.Discrete):
+        n, start = int(space.n), int(space.start)
+
+        def write_one_hot(buffer, value):
+            buffer[:n] = 0.0
+            buffer[int(value) - start] = 1.0
+
+        return write_one_hot
+    if isinstance(space, gymnasium.spaces.MultiDiscrete) and space.nvec.ndim == 1:
+        # gymnasium.spaces.flatten: one one-hot block per entry, blocks side by side.
+        offsets = np.concatenate([[0], np.cumsum(space.nvec)[:-1]]) - space.start
+        total = int(space.nvec.sum())
+        offset_list = offsets.tolist()
+
+        def write_multi_one_hot(buffer, value):
+            buffer[:total] = 0.0
+            for offset, entry in zip(offset_list, np.asarray(value).tolist(), strict=True):
+                buffer[offset + entry] = 1.0
+
+        return write_multi_one_hot
+    size = int(gymnasium.spaces.flatdim(space))
+
+    def write_flat(buffer, value):
+        buffer[:size] = flatten(value)
+
+    return write_flat
+
+
 def _check_count(name: str, value, minimum: int = 1) -> int:
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
@@ -376,6 +425,7 @@ class StackelbergPOMDP:
         self._observation_key = _key_function(self.observation_space, "observations")
         self._action_key = _key_function(self.action_space, "actions")
         self._flatten = _flattener(self.observation_space)
+        self._write_observation = _observation_writer(self.observation_space)
         flat = gymnasium.spaces.flatten_space(self.observation_space)
         n_features = self.followers.state_size
         low = np.concatenate([flat.low, [0.0, 0.0], np.full(n_features, -1.0)])
@@ -394,8 +444,11 @@ class StackelbergPOMDP:
         strides = [math.prod(dims[k + 1 :]) for k in range(len(dims))]
         self._strides = strides
         if self._track_induced:
-            self._follower_table = np.zeros((n, self._n_profiles))
+            # [profile, follower]: one contiguous row written per response sub-game.
+            self._follower_table = np.zeros((self._n_profiles, n))
             self._known = np.zeros(self._n_profiles, dtype=bool)
+        # Games that never mask (the base class's method) skip the per-step mask query.
+        self._masked = type(game).leader_action_mask is not EconomicGame.leader_action_mask
         self._rng: np.random.Generator | None = None
         self._terminated = True
         self.report: ResponseReport | None = None
@@ -446,11 +499,9 @@ class StackelbergPOMDP:
         if self._phase is Phase.RESPONSE:
             types, actions = self.followers.next_query(self._rng)
             if self._track_induced:
-                k = 0
-                profile = types.tolist() + actions.tolist()
-                for value, stride in zip(profile, self._strides, strict=True):
-                    k += value * stride
-                self._profile = k
+                self._profile = sum(
+                    map(operator.mul, types.tolist() + actions.tolist(), self._strides)
+                )
         else:
             types = self.spec.sample_types(self._rng)
             actions = self.followers.reward_actions(types, self._rng)
@@ -464,7 +515,7 @@ class StackelbergPOMDP:
         self._done += 1
         if self._phase is Phase.RESPONSE:
             if self._track_induced:
-                self._follower_table[:, self._profile] = outcome.followers
+                self._follower_table[self._profile] = outcome.followers
                 self._known[self._profile] = True
             self.followers.observe(outcome)
             if self._done == self.n_response:
@@ -501,20 +552,22 @@ class StackelbergPOMDP:
                 replaced = True
             else:
                 self._policy_changed = True
-        state = self.game.leader_step(self._state, applied)  # raises on an invalid action
+        game = self.game
+        state = game.leader_step(self._state, applied)  # raises on an invalid action
         if committed is None:
             self._committed[key] = (action_key, _copy_element(action))
         self._state = state
         self._last_action = applied
         phase, sub_game = self._phase, self._done
         reward = 0.0
-        while self.game.is_over(self._state):
-            reward += self._end_sub_game()
-            if self._terminated:
-                break
-            self._begin_sub_game()
-        if not self._terminated:
-            self._observation = self.game.leader_observation(self._state)
+        if game.is_over(state):
+            while True:
+                reward += self._end_sub_game()
+                if self._terminated:
+                    break
+                self._begin_sub_game()
+                if not game.is_over(self._state):
+                    break
         info: dict[str, Any] = {"phase": phase, "sub_game": sub_game, "replaced": replaced}
         if replaced:
             info["applied_action"] = _copy_element(applied)
@@ -522,7 +575,9 @@ class StackelbergPOMDP:
             info["response"] = self.report
             self._report_due = False
         if not self._terminated:
-            self._add_mask(info)
+            self._observation = game.leader_observation(self._state)
+            if self._masked:
+                self._add_mask(info)
         return Transition(self._observation, reward, self._terminated, info)
 
     def _add_mask(self, info: dict[str, Any]) -> None:
@@ -577,10 +632,13 @@ class StackelbergPOMDP:
     def state(self) -> np.ndarray:
         """``float32[state_space.shape]`` what a centralized critic may see (module docstring)."""
         buffer, k = self._state_buffer, self._observation_size
-        buffer[:k] = self._flatten(self._observation)
-        buffer[k] = float(self._phase)
-        length = self.n_response if self._phase is Phase.RESPONSE else self.n_reward
-        buffer[k + 1] = self._done / length
+        self._write_observation(buffer, self._observation)
+        if self._phase is Phase.RESPONSE:
+            buffer[k] = 0.0
+            buffer[k + 1] = self._done / self.n_response
+        else:
+            buffer[k] = 1.0
+            buffer[k + 1] = self._done / self.n_reward
         features = self.followers.state_features()
         if features is not self._features_written:
             buffer[k + 2 :] = features
@@ -633,7 +691,7 @@ class StackelbergPOMDP:
             spec=self.spec,
             snapshot=responder.snapshot() if self.diagnostics else None,
             reason=reason,
-            follower_table=self._follower_table.copy() if self._track_induced else None,
+            follower_table=self._follower_table.T.copy() if self._track_induced else None,
             known=self._known.copy() if self._track_induced else None,
             committed=dict(self._committed),
             observation_key=self._observation_key,

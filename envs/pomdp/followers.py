@@ -51,6 +51,7 @@ reward bounds (``reward_bounds``) and rejects utilities outside them.
 from __future__ import annotations
 
 import abc
+import bisect
 import itertools
 import math
 import numbers
@@ -65,7 +66,9 @@ from stackelberg_zoo.equilibrium.distributions import bayes_joint_from_samples, 
 from stackelberg_zoo.equilibrium.learners import (
     Exp3,
     Hedge,
+    MultiplicativeWeights,
     RegretMatching,
+    normalised_weights,
 )
 
 REWARD_PLAY = ("argmax", "sample", "empirical")
@@ -104,6 +107,7 @@ class FollowerSpec:
     n_actions: tuple[int, ...]
     prior: np.ndarray
     _cdf: np.ndarray = field(init=False, repr=False)
+    _cdf_list: list[float] = field(init=False, repr=False)
     _profiles: np.ndarray = field(init=False, repr=False)
     _first: int = field(init=False, repr=False)
     _last: int = field(init=False, repr=False)
@@ -126,6 +130,7 @@ class FollowerSpec:
         object.__setattr__(self, "prior", _read_only(prior))
         flat = prior.ravel()
         object.__setattr__(self, "_cdf", np.cumsum(flat))
+        object.__setattr__(self, "_cdf_list", self._cdf.tolist())
         positive = np.flatnonzero(flat > 0)
         object.__setattr__(self, "_first", int(positive[0]))
         object.__setattr__(self, "_last", int(positive[-1]))
@@ -149,15 +154,21 @@ class FollowerSpec:
         """
         if self._last == self._first:
             return self._profiles[self._last].copy()
-        k = int(self._cdf.searchsorted(rng.random(), side="right"))
+        # bisect_right on the CDF is searchsorted(side="right"), on Python floats (faster).
+        k = bisect.bisect_right(self._cdf_list, rng.random())
         return self._profiles[min(k, self._last)].copy()
 
 
 def _sample_row(row: np.ndarray, rng: np.random.Generator) -> int:
-    """Draw an index from the probability vector ``row`` (one uniform, inverse CDF)."""
-    cdf = row.cumsum()
-    k = int(cdf.searchsorted(rng.random() * cdf[-1], side="right"))
-    return min(k, row.shape[0] - 1)
+    """Draw an index from the probability vector ``row`` (one uniform, inverse CDF).
+
+    The cumulative sums are added left to right (as ``np.cumsum``) and the index is
+    ``searchsorted(cdf, u * cdf[-1], side="right")`` capped at the last one; on Python
+    floats, which give the same bits and are faster on a handful of actions.
+    """
+    cdf = list(itertools.accumulate(row.tolist()))
+    k = bisect.bisect_right(cdf, rng.random() * cdf[-1])
+    return min(k, len(cdf) - 1)
 
 
 # -- what a responder reports ----------------------------------------------------------------
@@ -421,69 +432,61 @@ class _GenericBank(_LearnerBank):
 
 
 class _MultiplicativeWeightsBank(_LearnerBank):
-    """The paper's MW for one environment, without per-call overhead (the hot path).
+    """The paper's MW for one environment, on the equilibrium module's learner.
 
-    The same arithmetic as :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights`
-    (weights ``(1+ε)^{Σ g}`` kept as cumulative gains, strategy ``w / Σ w``, regret of the
-    mixed strategies, features ``w / max w`` per follower table); ``tests/test_followers.py``
-    checks the two agree on random gain sequences. It exists because the general learners
-    validate every call, which costs more than a sub-game here.
+    One :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` learner per
+    follower (batch ``T_i``), driven through its trusted per-learner fast path
+    (``update_rows``), so that the formula exists once. The batched core (:mod:`.batched`)
+    runs the same learner class on ``(B, T_i)`` batches, which is why the two agree bit for
+    bit.
     """
 
     def __init__(self, spec: FollowerSpec, eps: float):
         self.eps = eps
-        self.log_base = math.log1p(eps)
-        self._cum = [np.zeros((t, a)) for t, a in zip(spec.n_types, spec.n_actions, strict=True)]
-        self._expected = [np.zeros(t) for t in spec.n_types]
-        self._n = [np.zeros(t, dtype=np.int64) for t in spec.n_types]
+        self.learners = [
+            MultiplicativeWeights((t,), a, eps=eps)
+            for t, a in zip(spec.n_types, spec.n_actions, strict=True)
+        ]
+        self._log_base = math.log1p(eps)
         self._rows: dict[tuple[int, int], np.ndarray] = {}
 
     def reset(self):
-        for i in range(len(self._cum)):
-            self._cum[i][...] = 0.0
-            self._expected[i][...] = 0.0
-            self._n[i][...] = 0
+        for learner in self.learners:
+            learner.reset()
         self._rows.clear()
 
     def row(self, i, t):
         row = self._rows.get((i, t))
         if row is None:
-            scores = self._cum[i][t]
-            weights = np.exp((scores - scores.max()) * self.log_base)
-            row = weights / weights.sum()
-            self._rows[(i, t)] = row
+            row = self._rows[(i, t)] = self.learners[i].strategy_rows(t)
         return row
 
     def update(self, i, t, gains):
-        # An elementwise product and a sum, not a BLAS dot: the batched core
-        # (:mod:`.batched`) reproduces it exactly.
-        self._expected[i][t] += float((self.row(i, t) * gains).sum())
-        self._cum[i][t] += gains
-        self._n[i][t] += 1
-        del self._rows[(i, t)]
+        self.learners[i].update_rows(t, gains, self._rows.pop((i, t), None))
 
     def weights(self, i: int) -> np.ndarray:
         """``[T_i, A_i]`` the weight table in the paper's scale, ``(1+ε)^{Σ g}``."""
-        return np.exp(self._cum[i] * self.log_base)
+        return self.learners[i].weights()
 
     def strategy(self, i):
-        return np.array([self.row(i, t) for t in range(self._cum[i].shape[0])])
+        return np.array(self.learners[i].strategy())
 
     def greedy(self, i):
-        return np.argmax(self._cum[i], axis=1)
+        return self.learners[i].greedy()
 
     def regret(self, i):
-        return self._cum[i].max(axis=1) - self._expected[i]
+        return self.learners[i].regret()
 
     def cumulative_gains(self, i):
-        return self._cum[i].copy()
+        return self.learners[i].cumulative_gains
 
     def counts(self, i):
-        return self._n[i].copy()
+        return self.learners[i].n_updates
 
     def features(self, i):
-        scores = self._cum[i]
-        return np.exp((scores - scores.max()) * self.log_base)
+        # The learner's state_features(group_ndim=1) (the same kernel, one table), without
+        # its argument handling: this runs once per sweep.
+        return normalised_weights(self.learners[i].cumulative_gains_view(), self._log_base)
 
 
 # -- learning responders -------------------------------------------------------------------------
@@ -718,8 +721,9 @@ class _SweepResponder(_LearnerResponder):
             t = int(types[i])
             g = self._gains[i]
             self.bank.update(i, t, g)
-            self._realised[i][t] += g[current[i]]
-            spread = float(g.max() - g.min())
+            values = g.tolist()
+            self._realised[i][t] += values[current[i]]
+            spread = max(values) - min(values)  # exact, as g.max() - g.min()
             if spread > self._range[i][t]:
                 self._range[i][t] = spread
 

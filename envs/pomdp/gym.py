@@ -158,16 +158,14 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         Raises:
             ValueError: After the end of the episode, or on an action the setting rejects.
         """
-        transition = self.pomdp.step(action)
-        info = transition.info
-        info["state"] = self.pomdp.state()
-        return (
-            _copy_element(transition.observation),
-            float(transition.reward),
-            transition.terminated,
-            False,
-            info,
-        )
+        pomdp = self.pomdp
+        observation, reward, terminated, info = pomdp.step(action)
+        info["state"] = pomdp.state()
+        if type(observation) is np.ndarray:
+            observation = observation.copy()
+        elif not isinstance(observation, (int, float, np.generic)):
+            observation = _copy_element(observation)
+        return observation, float(reward), terminated, False, info
 
     def state(self) -> np.ndarray:
         """The centralized critic's view now (``float32[state_space.shape]``)."""
