@@ -467,6 +467,13 @@ TRAINERS: tuple[str, ...] = ("mappo", "random_search", "ippo_simultaneous")
 METRICS: dict[str, str] = {
     "charts/episodic_return": "return of each finished training episode: the leader's average "
     "reward-phase utility against the followers' learned response (response-phase rewards are 0)",
+    "charts/best_return": "the best single-episode return of any policy tried so far (random "
+    "search keeps that policy)",
+    "charts/episodic_return-{name}": "independent PPO: the episode return of agent `{name}` "
+    "(`leader_0`, `follower_0`, ...) in the multi-agent game",
+    "losses/policy_loss-{name}": "independent PPO: agent `{name}`'s clipped surrogate loss",
+    "losses/value_loss-{name}": "independent PPO: agent `{name}`'s critic loss",
+    "losses/entropy-{name}": "independent PPO: the entropy of agent `{name}`'s policy",
     "charts/eval_return": "mean return of the evaluation episodes of the greedy committed policy",
     "charts/learning_rate": "the optimizer's current learning rate (annealed if configured)",
     "charts/SPS": "leader steps per second of wall time",
