@@ -375,3 +375,20 @@ def test_greedy_policy_is_memoised_and_exact_evaluation(mappo):
     with torch.no_grad():  # row 0: the follower answers column 0, leader 15/30
         agent.actor[-1].bias.copy_(torch.tensor([5.0, 0.0, 0.0]))
     assert mappo.evaluate(agent, env, episodes=1, seed=0).leader_value == pytest.approx(0.5)
+
+
+@pytest.mark.slow
+def test_mappo_reaches_zero_loss_mspm_pi(tmp_path):
+    """`make train`: the paper's PI instance with two messages, trained to zero welfare loss."""
+    result = subprocess.run(
+        [sys.executable, str(BASELINES / "mappo.py"), "--no-progress-bar", "--no-save-model"]
+        + ["--env-id", "StackelbergZoo/MspmPOMDP-v0"]
+        + ["--env-kwargs", '{"values": "pi", "n_messages": 2}', "--seed", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "TARGET REACHED" in result.stdout, result.stdout[-3000:]
+    assert "exact optimum 0.000000  gap 0.000000" in result.stdout  # zero welfare loss
