@@ -586,8 +586,12 @@ def trainer_sections(page_uri_: str) -> str:
             )
         parts.append(_table(("metric", "meaning"), [(f"`{m}`", METRICS[m]) for m in metrics]))
         parts.append(
-            "### Results\n\nNo benchmark results yet: the results table (mean ± std over seeds) "
-            "and the learning curves will come from the `benchmark/` scripts.\n"
+            "### Results\n\nMeasured results (mean ± std over seeds, the targets of the paper's "
+            "table, learning curves and ablations) are on the [Results](results.md) page, written "
+            "by `benchmark/reproduce.py`; its sweep names the trainer each experiment runs.\n"
+            if (ROOT / "docs" / "results.md").exists()
+            else "### Results\n\nNo benchmark results yet: `benchmark/reproduce.py` writes "
+            "them to `docs/results.md`.\n"
         )
     return "\n".join(parts)
 
