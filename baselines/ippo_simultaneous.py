@@ -13,6 +13,32 @@ give the BCCE gap.
 
     python baselines/ippo_simultaneous.py --env-id stackelberg/normal-form-v0 \
         --env-kwargs '{"game": "escape"}'
+
+Implementation details:
+
+1. Environments: `--num-envs` PettingZoo AEC games of the base setting
+   (`pettingzoo.make("aec", ...)`, not the POMDP); each is reset before every sub-game, with
+   seed `seed * 100003 + k` on the first reset only.
+2. One `Agent` and one Adam optimizer per agent name (`leader_0`, `follower_0`, ...); actor
+   and critic both see the agent's own flattened `observation`. Heads as in `mappo.py`
+   (categorical masked by `action_mask`, clipped Gaussian on Box actions) but without the
+   min-std floor.
+3. No commitment: the agents whose turn it is (`agent_selection`) act in a batch across the
+   envs, and the leader samples a fresh action at every turn.
+4. Returns and advantages: with gamma = 1 every turn of an agent earns that agent's final
+   sub-game reward (`env.unwrapped.rewards`); the advantage is that return minus the critic's
+   value (no GAE, no bootstrap).
+5. The update is PPO's clipped surrogate with per-mini-batch advantage normalisation, an
+   unclipped value loss, an entropy bonus and gradient-norm clipping, separately for each
+   agent; there is no `target_kl` and no learning-rate annealing.
+6. Exact evaluation (`evaluate`), every `--eval-every` iterations and after the last: the
+   leader's greedy policy (`GreedyLeader`) defines the induced Bayesian game; each follower's
+   mixed strategy is its actor's distribution at every one-hot type, its greedy strategy the
+   argmax. The leader value is exact against the greedy strategies (and, in the summary,
+   against the mixed ones), the deviation gain is `bne_gap`'s on the greedy strategies, the
+   BCCE gap is that of the mixed ones; PPO followers have no regret bound to log.
+7. The comparison is with the exact Stackelberg optimum `game.reference().optimum`; there is
+   no target and no early stop: the run uses its whole `--total-timesteps`.
 """
 
 from __future__ import annotations

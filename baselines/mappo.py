@@ -15,6 +15,69 @@ episodes, and the leader's expected value is compared with the setting's exact o
 
     python baselines/mappo.py --env-id StackelbergZoo/NormalFormPOMDP-v0 \
         --env-kwargs '{"game": "escape"}'
+
+Implementation details:
+
+1. Per-setting defaults: the knobs left at `None` (`--total-timesteps`, `--learning-rate`,
+   `--num-envs`, `--num-steps`, `--gae-lambda`, `--update-epochs`, `--ent-coef`,
+   `--eval-every`) are filled from `SETTING_DEFAULTS[setting]`, the setting being read off the
+   registration of `--env-id` (`setting_of`). MSPM gets 5M steps, 32 envs x 512 steps,
+   lambda 1, entropy 0.003 and an evaluation every 5 iterations; the other settings 8 envs,
+   learning rate 0.01, lambda 0.95, no entropy bonus and an evaluation every iteration.
+2. Environments (`make_envs`): `--vectorization auto` uses the POMDP's batched VectorEnv when
+   one is registered and `--follower mw`, else Gymnasium's sync vector with SAME_STEP
+   autoreset. The POMDP never truncates (a truncation raises `RuntimeError`).
+3. Networks (`Agent`, `layer_init`): separate actor and critic MLPs, two tanh hidden layers of
+   `--hidden-size`, orthogonal init (gain sqrt 2 hidden, 1.0 critic output, 0.01 actor
+   output), Adam with eps 1e-5. Observations are one-hot encoded (Discrete, and each
+   MultiDiscrete component) or flattened (Box) by `flatten_observations`.
+4. Critic input (`--critic`): `state` feeds the critic `infos["state"]`, the POMDP state;
+   `obs` feeds it the actor's own flattened observation. The actor sees only the observation.
+5. Discrete actions: a categorical head whose logits are set to -1e8 where
+   `infos["action_mask"]` is 0. Greedy action: the argmax.
+6. Box actions: a diagonal Gaussian in unit coordinates (actor output bias 0.5, the box
+   centre) with a state-independent log-std initialised to log(`--init-std`); the env gets
+   `low + (high - low) * clip(z, 0, 1)` (`Agent.to_env`), so each bound is reached with
+   positive probability, and the log-probability is that of the unclipped `z`, summed over
+   coordinates. Greedy action: the clipped mean.
+7. KL stop on MSPM: its per-setting defaults set `--target-kl 0.05`; without it the policy of
+   MSGSpace t = 6 (seed 1) diverged at ~4.2M steps (approx_kl 0.7 -> 2,400 over five
+   iterations, then NaN actor outputs). With it that run completes and PI still reaches zero
+   loss (983k steps instead of 819k).
+8. Commitment cache (`CommitmentCache`): in each env the action is sampled the first time an
+   observation (keyed by its bytes) occurs in the episode and reused at every later
+   occurrence; the table is cleared when the episode terminates. If the env reports in
+   `infos["replaced"]` that it replaced a committed action, the run stops with
+   `RuntimeError`.
+9. Log-probabilities and values of the whole rollout (`Agent.log_prob_entropy`,
+   `Agent.get_value`) are computed in one pass after it, under the rollout's policy; an
+   action committed in an earlier iteration of a still-running episode is scored under the
+   current one.
+10. Advantages (`compute_gae`): GAE with `--gamma 1` (the episode return is the leader's
+    average reward-phase utility) and `--gae-lambda`; a terminating step does not bootstrap.
+11. `--response-phase-prob p`: after the advantages are computed on the full rollout, each
+    non-terminal response-phase transition (`infos["phase"]`) is kept in the training batch
+    with probability p (1: Stackelberg POMDP, 0: Basic POMDP); the mini-batch size is the
+    kept count divided by `--num-minibatches`.
+12. The update is CleanRL's PPO: per-mini-batch advantage normalisation, clipped surrogate
+    (`--clip-coef`), optional clipped value loss (`--clip-vloss`), entropy bonus, gradient
+    norm clipped at `--max-grad-norm`, optional `--target-kl` stop after an epoch and
+    optional linear `--anneal-lr`.
+13. Exact evaluation (`evaluate`), every `--eval-every` iterations and after the last: the
+    greedy policy (`GreedyPolicy`, memoised per observation) defines an induced Bayesian game
+    (`induced_bayesian_game`); `--eval-episodes` POMDP episodes (seeds `seed + 10000 + k`)
+    give the followers' learned reward-phase strategies, against which `leader_value` is
+    exact; `bne_gap` gives the followers' largest interim deviation gain, and the episode's
+    `ResponseReport` the BCCE gap and its regret bound.
+14. Target and early stop (`target_of`, `--stop-at-optimum`): the target is the exact optimum
+    `game.reference().optimum`, except for randomized normal-form commitments, where it is
+    `robust_commitment` at `--mixed-margin`. Training stops at the first evaluation whose
+    leader value is within `--target-tol` of the target, with a deviation gain at most
+    `--target-tol`, while the mean return of the latest finished training episodes is within
+    `--return-tol` of the target.
+15. Outputs: TensorBoard logs in `runs/{run_name}`; with `--save-model`, the weights
+    (`mappo.cleanrl_model`), the greedy mechanism with its value (`mechanism.json`) and the
+    printed summary (`summary.txt`).
 """
 
 from __future__ import annotations
@@ -163,6 +226,7 @@ SETTING_DEFAULTS: dict[str, dict[str, Any]] = {
     "mspm": dict(
         total_timesteps=5_000_000, learning_rate=0.005, num_envs=32, num_steps=512,
         gae_lambda=1.0, update_epochs=4, ent_coef=0.003, eval_every=5,
+        target_kl=0.05,  # without it MSGSpace t=6 diverges at ~4.2M steps (docstring, item 7)
     ),
 }  # fmt: skip
 """Per-setting defaults of the knobs left at None on the command line."""

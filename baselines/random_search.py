@@ -9,6 +9,31 @@ learned reward-phase strategy), with the same metrics and summary as `mappo.py`.
 
     python baselines/random_search.py --env-id StackelbergZoo/SimpleAllocationPOMDP-v0 \
         --env-kwargs '{"n_messages": 3}'
+
+Implementation details:
+
+1. Environments: the same `make_envs` as `mappo.py` (the batched POMDP for `--follower mw`,
+   else a SAME_STEP sync vector); no network and no gradient step.
+2. Sampling a policy (`RandomActions`): in each env, the first time an observation (keyed by
+   its bytes) occurs in the episode the leader draws an action and commits to it for the
+   rest of the episode. Discrete: uniform over the actions legal under
+   `infos["action_mask"]`. Box: uniform on `[-o, 1 + o]` in unit coordinates, clipped, with
+   `o = --box-overshoot` (0.25: each bound has probability 1/6 per coordinate). The table is
+   emptied when the episode ends, so every episode tries a new policy.
+3. Score: one episode's return. A policy whose return is strictly above `best_return`
+   becomes the best (ties keep the earlier one); the score is noisy, since the followers'
+   learned response differs from episode to episode.
+4. Each new best is evaluated exactly by `evaluate`, as in `mappo.py` (induced Bayesian game,
+   `--eval-episodes` POMDP episodes, exact `leader_value`, `bne_gap`, BCCE gap and bound).
+   An observation of the induced game that the scoring episode never met gets a random
+   action at evaluation, which `TablePolicy` then keeps.
+5. Target and early stop: the target of `target_of` (as in `mappo.py`); the search stops
+   (`--stop-at-optimum`) once a new best's leader value is within `--target-tol` of it with a
+   deviation gain at most `--target-tol`. There is no training-return condition, and the
+   check only runs when a new best appears.
+6. A run in which no episode finishes within `--total-timesteps` raises `ValueError`; with
+   `--save-model` the best mechanism goes to `runs/{run_name}/mechanism.json` and the
+   summary to `summary.txt`.
 """
 
 from __future__ import annotations

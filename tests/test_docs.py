@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import importlib
 import importlib.util
@@ -393,3 +394,109 @@ def test_literal_block_becomes_a_fenced_block():
     text = "Use it like this::\n\n    x = 1\n    if x:\n        y = 2\n\nThen more."
     out = griffe_rst.convert_literal_blocks(text)
     assert out == "Use it like this:\n\n```python\nx = 1\nif x:\n    y = 2\n```\n\nThen more."
+
+
+# ----------------------------------------------------------------------------- trainer pages
+
+
+def _trainer_doc(name: str):
+    source = (ROOT / "baselines" / f"{name}.py").read_text("utf-8")
+    return source, env_pages.split_trainer_docstring(ast.get_docstring(ast.parse(source)))
+
+
+def _package_sources() -> str:
+    return "\n".join(
+        p.read_text("utf-8") for d in ("envs", "equilibrium") for p in (ROOT / d).rglob("*.py")
+    )
+
+
+@pytest.mark.parametrize("name", env_pages.TRAINERS)
+def test_trainer_implementation_details_are_numbered_and_cite_real_code(name):
+    import markdown
+
+    source, doc = _trainer_doc(name)
+    low, high = (8, 15) if name == "mappo" else (3, 15)
+    assert low <= doc.n_details <= high, doc.n_details
+    html = markdown.markdown(doc.details)
+    assert html.count("<ol>") == 1 and html.count("<li>") == doc.n_details, html[:300]
+    flags = {f"--{a.name.replace('_', '-')}" for a in env_pages.trainer_args(source)}
+    package = None
+    items = re.split(r"^\d+\. ", doc.details, flags=re.M)[1:]
+    for item in items:
+        spans = re.findall(r"`([^`]+)`", item)
+        assert spans, f"item cites no function or flag: {item[:80]!r}"
+        for span in spans:
+            for flag in re.findall(r"--[a-z][\w-]*", span):
+                assert flag in flags, f"{name}: {flag} is not a flag of Args"
+            if re.fullmatch(r"[A-Za-z_]\w*(\.\w+)*", span):
+                last = span.rsplit(".", 1)[-1]
+                if re.search(rf"\b{re.escape(last)}\b", source):
+                    continue
+                package = package if package is not None else _package_sources()
+                assert re.search(rf"\b{re.escape(last)}\b", package), f"{name}: `{span}`"
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+def test_trainer_page_shows_details_and_the_results_page_rows():
+    import markdown
+
+    page = env_pages.trainer_sections("trainers.md")
+    sections = dict(re.findall(r"^## `(\w+)`\n(.*?)(?=^## `|\Z)", page, re.M | re.S))
+    assert set(sections) == set(env_pages.TRAINERS)
+    results = (DOCS / "results.md").read_text("utf-8")
+    result_lines = {line for line in results.splitlines() if line.startswith("| `")}
+    sweep = env_pages.sweep_module()
+    for name, section in sections.items():
+        _, doc = _trainer_doc(name)
+        details = section.split("### Implementation details\n", 1)[1].split("### Results")[0]
+        assert details.strip() == doc.details.strip()
+        html = markdown.markdown(section, extensions=["tables", "fenced_code"])
+        assert html.count("<li>") >= doc.n_details
+        mine = {e.name for e in sweep.EXPERIMENTS if e.trainer == name}
+        shown = [r for r in section.split("### Results", 1)[1].splitlines() if r.startswith("| `")]
+        if mine:
+            expected = [line for line in results.splitlines() if line.startswith("| `")
+                        and line.split("`")[1] in mine]  # fmt: skip
+            assert len(expected) >= 1
+            assert [_cells(r) for r in shown] == [_cells(r) for r in expected]
+            assert all(any(_cells(r) == _cells(x) for x in result_lines) for r in shown)
+            images = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", section)
+            assert images, "no learning curve embedded"
+            for image in images:
+                assert (DOCS / image).is_file(), image
+        else:
+            assert not shown
+            assert "does not run" in section and doc.command
+            assert f"```bash\n{doc.command}\n```" in section
+            env_id = re.search(r"--env-id (\S+)", doc.command).group(1)
+            assert env_id in zoo.ENV_IDS or any(s.gymnasium_id == env_id for s in POMDP_SETTINGS)
+    assert "Work in progress" not in (DOCS / "trainers.md").read_text("utf-8")
+    assert "planned" not in (DOCS / "trainers.md").read_text("utf-8").lower()
+
+
+def test_split_trainer_docstring_and_result_rows_on_synthetic_input():
+    doc = (
+        "A trainer.\n\n    python baselines/x.py --env-id A \\\n        --seed 2\n\n"
+        "Implementation details:\n\n1. one `f`\n   more\n2. two\n"
+    )
+    split = env_pages.split_trainer_docstring(doc)
+    assert split.n_details == 2 and split.details.startswith("1. one")
+    assert split.command == "python baselines/x.py --env-id A --seed 2"
+    with pytest.raises(ValueError, match="no 'Implementation details:'"):
+        env_pages.split_trainer_docstring("A trainer.\n\n1. x\n")
+    with pytest.raises(ValueError, match=r"numbered 1, 2, \.\.\., got \[1, 3\]"):
+        env_pages.split_trainer_docstring("T.\nImplementation details:\n1. a\n3. b\n")
+    page = (
+        "# Results\n\nGenerated on 2026-01-02; x\n\n## All experiments\n\n"
+        "| experiment | value |\n|---|---|\n| `a` | 1 |\n| `b` | 2 |\n| `c` | 3 |\n\n"
+        "- note\n\n## Later\n\n| `d` | 4 |\n"
+    )
+    found = env_pages.result_rows(page, ["c", "a", "d", "z"])
+    assert found.header == ("experiment", "value")
+    assert found.rows == (("`a`", "1"), ("`c`", "3"))  # page order, only that table
+    assert found.missing == ("d", "z") and found.generated == "2026-01-02"
+    with pytest.raises(ValueError, match="no '## All experiments' table"):
+        env_pages.result_rows("# Results\n", ["a"])

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import inspect
 import os
 import posixpath
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -554,8 +556,206 @@ def trainer_metrics(source: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+DETAILS_HEADING = "Implementation details:"
+"""The line of a trainer's module docstring that opens its numbered implementation details."""
+
+
+@dataclass(frozen=True)
+class TrainerDoc:
+    """A trainer's module docstring, split for the Trainers page.
+
+    Attributes:
+        intro: What the trainer is and how to run it (the docstring up to the details).
+        details: The numbered "Implementation details" list, as markdown.
+        n_details: How many numbered items the list has.
+        command: The example command of the docstring (its indented ``python baselines/``
+            block, continuation lines included), or ``""`` if it has none.
+    """
+
+    intro: str
+    details: str
+    n_details: int
+    command: str
+
+
+def split_trainer_docstring(doc: str) -> TrainerDoc:
+    """Split a trainer's module docstring at its ``Implementation details:`` line.
+
+    Raises:
+        ValueError: If the line is missing, or no numbered list (``1. ...``) follows it.
+    """
+    intro, sep, details = (doc or "").partition("\n" + DETAILS_HEADING + "\n")
+    if not sep:
+        raise ValueError(
+            f"the trainer's docstring has no {DETAILS_HEADING!r} line followed by a numbered "
+            f"list; it opens with {(doc or '').splitlines()[:1]!r}"
+        )
+    numbers = [int(n) for n in re.findall(r"^(\d+)\. ", details, re.M)]
+    if not numbers or numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(
+            f"{DETAILS_HEADING!r} must be followed by a list numbered 1, 2, ..., got {numbers}"
+        )
+    match = re.search(r"^    (python baselines/.*?)(?:\n\s*\n|\Z)", intro, re.M | re.S)
+    # one line: shell continuations dropped (a non-raw docstring has already lost them)
+    command = " ".join(re.sub(r"\\\n", " ", match.group(1)).split()) if match else ""
+    return TrainerDoc(intro.strip() + "\n", details.strip() + "\n", len(numbers), command)
+
+
+_SWEEP: list[Any] = []
+
+
+def sweep_module() -> Any:
+    """``benchmark/reproduce.py``, imported once: its ``EXPERIMENTS`` and ``FIGURES``.
+
+    Raises:
+        PluginError: If it does not import.
+    """
+    if not _SWEEP:
+        path = ROOT / "benchmark" / "reproduce.py"
+        spec = importlib.util.spec_from_file_location("stackelberg_zoo_docs_reproduce", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # its dataclasses look their module up
+        try:
+            spec.loader.exec_module(module)
+        except Exception as error:  # any import failure must stop the build, named
+            del sys.modules[spec.name]
+            raise PluginError(f"{path} does not import: {error!r}") from error
+        _SWEEP.append(module)
+    return _SWEEP[0]
+
+
+@dataclass(frozen=True)
+class ResultRows:
+    """Rows of the "All experiments" table of ``docs/results.md``.
+
+    Attributes:
+        header: The table's header cells.
+        rows: The rows whose first cell is one of the requested experiments, in page order.
+        missing: Requested experiments with no row (no finished run).
+        generated: The page's "Generated on" date, or ``""``.
+    """
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    missing: tuple[str, ...]
+    generated: str
+
+
+def result_rows(markdown: str, experiments: list[str]) -> ResultRows:
+    """The rows of the results page's "All experiments" table for ``experiments``.
+
+    Raises:
+        ValueError: If the page has no "## All experiments" table.
+    """
+    _, sep, section = markdown.partition("\n## All experiments\n")
+    table = [c for line in section.split("\n## ")[0].splitlines() if (c := _split_row(line))]
+    if not sep or len(table) < 2:
+        raise ValueError("the results page has no '## All experiments' table")
+    header, body = tuple(table[0]), [tuple(r) for r in table[1:] if not _is_separator(r)]
+    name = {row[0].strip("`"): row for row in body}
+    rows = tuple(row for row in body if row[0].strip("`") in experiments)
+    missing = tuple(e for e in experiments if e not in name)
+    date = re.search(r"^Generated on ([\w-]+)", markdown, re.M)
+    return ResultRows(header, rows, missing, date.group(1) if date else "")
+
+
+def trainer_results(name: str, page_uri_: str) -> str:
+    """The "Results" section of a trainer: its rows of the results page and its curves.
+
+    The experiments are those of ``benchmark/reproduce.py`` whose ``trainer`` is ``name``;
+    the numbers are read from ``docs/results.md`` and the curves are the PNGs of the sweep's
+    figures that plot them and exist under ``docs/assets/results/``. Nothing is typed in.
+
+    Raises:
+        PluginError: If the results page has no "All experiments" table.
+    """
+    sweep = sweep_module()
+    mine = [e.name for e in sweep.EXPERIMENTS if e.trainer == name]
+    results_page = ROOT / "docs" / "results.md"
+    link = _link("results.md", page_uri_)
+    if not mine:
+        return _not_swept(name, link)
+    if not results_page.exists():
+        return (
+            "### Results\n\nNo benchmark results yet: `python benchmark/reproduce.py` runs "
+            f"{len(mine)} experiments with this trainer and writes `docs/results.md`.\n"
+        )
+    try:
+        found = result_rows(results_page.read_text("utf-8"), mine)
+    except ValueError as error:
+        raise PluginError(f"docs/results.md: {error}") from error
+    when = f", generated on {found.generated}" if found.generated else ""
+    parts = [
+        "### Results\n",
+        f"The benchmark sweep runs `{name}` in {len(mine)} experiments. Their rows of the "
+        f"[Results]({link}) page (written by `benchmark/reproduce.py`{when}; the columns, the "
+        "targets and the failed runs are explained there):\n",
+        _table(found.header, list(found.rows)),
+    ]
+    if found.missing:
+        parts.append(
+            "No finished run yet (see the failed runs on the Results page): "
+            + ", ".join(f"`{m}`" for m in found.missing)
+            + ".\n"
+        )
+    images = []
+    for figure in sweep.FIGURES:
+        if not set(figure.experiments) & set(mine):
+            continue
+        png = f"assets/results/{figure.name}.png"
+        if (ROOT / "docs" / png).exists():
+            images.append(f"![{figure.title}]({_link(png, page_uri_)})\n")
+            bcce = f"assets/results/{figure.name}-bcce.png"
+            if (ROOT / "docs" / bcce).exists():
+                images.append(f"[{figure.title}: BCCE gap]({_link(bcce, page_uri_)})\n")
+    if images:
+        parts.append(
+            "Learning curves of the sweep (mean ± std over seeds of the exact leader value at "
+            "each evaluation; dashed: the exact optimum; each link shows the followers' BCCE "
+            "gap):\n"
+        )
+        parts.extend(images)
+    return "\n".join(parts)
+
+
+def _not_swept(name: str, results_link: str) -> str:
+    """The "Results" section of a trainer that the sweep does not run: why, and a command."""
+    from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS
+
+    source = (ROOT / "baselines" / f"{name}.py").read_text("utf-8")
+    doc = split_trainer_docstring(ast.get_docstring(ast.parse(source)) or "")
+    env_default = next(
+        (a.default.strip("\"'") for a in trainer_args(source) if a.name == "env_id"), ""
+    )
+    if env_default in {s.gymnasium_id for s in POMDP_SETTINGS}:
+        why = (
+            "It takes the same Stackelberg POMDP ids as `mappo`, so adding it is one "
+            f'`Experiment(..., trainer="{name}")` in `EXPERIMENTS` of `benchmark/reproduce.py`.'
+        )
+    else:
+        why = (
+            f"It takes a base game's PettingZoo id (default `{env_default}`), while the sweep "
+            "passes every trainer a Stackelberg POMDP id, so the sweep cannot run it as it "
+            "stands."
+        )
+    command = doc.command or f"python baselines/{name}.py --help"
+    return (
+        "### Results\n\n"
+        "No measured results: the benchmark sweep (`benchmark/reproduce.py`) does not run "
+        f"`{name}` yet, so the [Results]({results_link}) page has no row for it. {why} To run "
+        "it yourself (add `--seed`, `--total-timesteps`, ... as needed; the exact evaluation "
+        "is logged under `equilibrium/` in `runs/`):\n\n"
+        f"```bash\n{command}\n```\n"
+    )
+
+
 def trainer_sections(page_uri_: str) -> str:
-    """One section per trainer: its docstring, its flags and its logged metrics, or "planned"."""
+    """One section per trainer: docstring, flags, metrics, implementation details, results.
+
+    Raises:
+        PluginError: If a trainer logs an unexplained metric or its docstring has no
+            numbered implementation details.
+    """
     parts = []
     for name in TRAINERS:
         path = ROOT / "baselines" / f"{name}.py"
@@ -564,9 +764,12 @@ def trainer_sections(page_uri_: str) -> str:
             parts.append(f"Planned: `baselines/{name}.py` is not in the repository yet.\n")
             continue
         source = path.read_text(encoding="utf-8")
-        doc = ast.get_docstring(ast.parse(source)) or ""
+        try:
+            doc = split_trainer_docstring(ast.get_docstring(ast.parse(source)) or "")
+        except ValueError as error:
+            raise PluginError(f"baselines/{name}.py: {error}") from error
         parts.append(f"From `baselines/{name}.py`, read when this site was built.\n")
-        parts.append(doc + "\n")
+        parts.append(doc.intro)
         parts.append("### Usage\n")
         parts.append(
             f"```bash\n.venv/bin/python baselines/{name}.py --help\n```\n\n"
@@ -585,14 +788,9 @@ def trainer_sections(page_uri_: str) -> str:
                 f"baselines/{name}.py logs unexplained metrics {missing}: add them to METRICS"
             )
         parts.append(_table(("metric", "meaning"), [(f"`{m}`", METRICS[m]) for m in metrics]))
-        parts.append(
-            "### Results\n\nMeasured results (mean ± std over seeds, the targets of the paper's "
-            "table, learning curves and ablations) are on the [Results](results.md) page, written "
-            "by `benchmark/reproduce.py`; its sweep names the trainer each experiment runs.\n"
-            if (ROOT / "docs" / "results.md").exists()
-            else "### Results\n\nNo benchmark results yet: `benchmark/reproduce.py` writes "
-            "them to `docs/results.md`.\n"
-        )
+        parts.append("### Implementation details\n")
+        parts.append(doc.details)
+        parts.append(trainer_results(name, page_uri_))
     return "\n".join(parts)
 
 
