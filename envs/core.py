@@ -25,7 +25,7 @@ import abc
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium
 import numpy as np
@@ -89,6 +89,19 @@ class EconomicGame(abc.ABC):
     prior: np.ndarray
     leader_observation_space: gymnasium.Space
     leader_action_space: gymnasium.Space
+
+    pure_single_turn: ClassVar[bool] = False
+    """A setting's promise that lets the Stackelberg POMDP memoise its sub-games.
+
+    Set it to ``True`` only if (1) every sub-game gives the leader exactly one turn;
+    (2) :meth:`start`, :meth:`leader_observation`, :meth:`leader_step`, :meth:`is_over` and
+    :meth:`outcome` are pure functions of their arguments (no hidden state, no randomness),
+    and nobody mutates the states and outcomes they return; (3) :meth:`leader_step` depends on
+    the action only through its value as an element of the action space (the ``int`` of a
+    ``Discrete`` action, the array of an array space's dtype). The POMDP then plays each
+    (types, follower actions) profile through the game once per committed policy (see
+    :mod:`stackelberg_zoo.envs.pomdp.episode`). Default ``False``: every sub-game is played.
+    """
 
     @property
     def n_followers(self) -> int:

@@ -178,6 +178,8 @@ class MatrixDesign(EconomicGame):
         ([1.0, 1.167], 1.667)
     """
 
+    pure_single_turn = True  # one leader turn; pure, value-only logic (core docstring)
+
     def __init__(
         self,
         payoffs=None,

@@ -122,6 +122,8 @@ class NormalFormStackelberg(EconomicGame):
         0.6666666666666666
     """
 
+    pure_single_turn = True  # one leader turn; pure, value-only logic (core docstring)
+
     def __init__(
         self,
         game: str | None = None,

@@ -36,6 +36,22 @@ observation, the phase of the returned observation (0 response, 1 reward), the p
 through that phase (sub-games completed / phase length), and every follower learner's
 normalised state (:meth:`.followers.Responder.state_features`, e.g. each MW weight table
 divided by its largest entry). The leader's *actor* must only see the observation.
+
+**Fast path (memoised sub-games).** When the setting declares
+:attr:`~stackelberg_zoo.envs.core.EconomicGame.pure_single_turn`, commitment is on, the game
+masks nothing and there are at most :data:`MAX_MEMO_PROFILES` (types, follower actions)
+profiles, a step whose action is *canonical* (an ``int`` or ``np.int64`` for a ``Discrete``
+space; an array of the space's exact dtype and shape otherwise, so that its key determines its
+value) skips the game: the start state and observation key of each profile are kept for the
+life of the environment, and the sub-game's end state and outcome once per episode, from the
+first time the profile is played after its observation was committed. Commitment fixes the
+applied action at every observation for the rest of the episode, and the game is pure, so the
+reference path would compute exactly what is kept; the follower table row of a profile
+already played this episode is not rewritten (it holds the same values). Anything else (a
+non-canonical action, a replaced action whose committed value is not canonical) takes the
+reference path, which forgets what was kept for that profile this episode. Both paths draw
+the same numbers from the generator in the same order, so trajectories are identical bit for
+bit (``tests/test_pomdp_fast_path.py``).
 """
 
 from __future__ import annotations
@@ -68,6 +84,9 @@ from stackelberg_zoo.equilibrium.gaps import BayesGapReport, bcce_gap
 MAX_INDUCED_PROFILES = 1_000_000
 """Largest ``Π T_i · Π A_i`` for which the exact gaps are computed (else they are skipped)."""
 
+MAX_MEMO_PROFILES = 65_536
+"""Largest ``Π T_i · Π A_i`` for which the fast path memoises sub-games (module docstring)."""
+
 
 class Phase(enum.IntEnum):
     """The two phases of a Stackelberg POMDP episode."""
@@ -76,6 +95,53 @@ class Phase(enum.IntEnum):
     """Followers learn against the leader's policy; the leader's reward is 0."""
     REWARD = 1
     """Followers play what they learned; the leader earns its utility / ``n_reward``."""
+
+
+_RESPONSE = Phase.RESPONSE
+
+
+class _StartEntry(NamedTuple):
+    """What the fast path keeps about one (types, follower actions) profile, for good."""
+
+    state: Any
+    """The game's start state at the profile."""
+    observation: Any
+    """The leader's observation there if the game returns it immutable (a read-only array
+    or a scalar, so that handing it out again is the same as asking again), else ``None``."""
+    observation_key: Hashable
+    """The key of the leader's observation there."""
+    profile: int
+    """The profile's flat index into ``[T_1..T_n, A_1..A_n]``."""
+
+
+def _canonical_key_function(space: gymnasium.Space) -> Callable[[Any], Hashable | None] | None:
+    """The action key of *canonical* actions of ``space``, ``None`` for the others.
+
+    Canonical: an ``int`` or ``np.int64`` for ``Discrete`` (key ``int(a)``); an ``np.ndarray``
+    of the space's exact dtype and shape for ``Box``, ``MultiDiscrete`` and ``MultiBinary``
+    (key: its bytes). The key equals :func:`_key_function`'s, and it determines the action's
+    value. Returns ``None`` (no fast path) for other spaces.
+    """
+    if isinstance(space, gymnasium.spaces.Discrete):
+
+        def discrete_key(action):
+            kind = type(action)
+            return int(action) if kind is int or kind is np.int64 else None
+
+        return discrete_key
+    if isinstance(
+        space,
+        (gymnasium.spaces.Box, gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary),
+    ):
+        dtype, shape = space.dtype, space.shape
+
+        def array_key(action):  # builtin dtypes are singletons; any other takes the long way
+            if type(action) is np.ndarray and action.dtype is dtype and action.shape == shape:
+                return action.tobytes()
+            return None
+
+        return array_key
+    return None
 
 
 class _Uncommitted(LookupError):
@@ -235,6 +301,10 @@ class Transition(NamedTuple):
     reward: float
     terminated: bool
     info: dict[str, Any]
+
+
+_transition = functools.partial(tuple.__new__, Transition)
+"""``Transition`` from one 4-tuple, without the named tuple's Python-level ``__new__``."""
 
 
 def _key_function(space: gymnasium.Space, what: str) -> Callable[[Any], Hashable]:
@@ -449,6 +519,23 @@ class StackelbergPOMDP:
             self._known = np.zeros(self._n_profiles, dtype=bool)
         # Games that never mask (the base class's method) skip the per-step mask query.
         self._masked = type(game).leader_action_mask is not EconomicGame.leader_action_mask
+        # The fast path (module docstring); tests switch it off before reset() to compare.
+        self._canonical_key = _canonical_key_function(self.action_space)
+        self._fast = (
+            self.commitment
+            and bool(getattr(game, "pure_single_turn", False))
+            and not self._masked
+            and self._canonical_key is not None
+            and self._n_profiles <= MAX_MEMO_PROFILES
+        )
+        self._starts: dict[tuple[int, ...], _StartEntry] = {}
+        self._results: dict[tuple[int, ...], tuple[Any, Outcome]] = {}
+        self._canonical_commits: set[Hashable] = set()
+        self._entry: _StartEntry | None = None
+        self._query: tuple[int, ...] | None = None
+        self._written_key: Hashable | None = None
+        self._flat_observations: dict[Hashable, np.ndarray] = {}  # key -> its flattening
+        self._memo = False  # the fast path of the current episode
         self._rng: np.random.Generator | None = None
         self._terminated = True
         self.report: ResponseReport | None = None
@@ -482,6 +569,12 @@ class StackelbergPOMDP:
         self._last_outcome: Outcome | None = None
         self._last_action: Any = None
         self._mask: np.ndarray | None = None
+        self._memo = self._fast  # fixed for the episode
+        self._round: list[tuple[int, ...]] = []  # the responder's current round (fast path)
+        self._round_outcomes: list[Outcome] = []
+        self._results.clear()
+        self._canonical_commits.clear()
+        self._written_key = None
         self._begin_sub_game()
         while self.game.is_over(self._state):  # sub-games without a leader turn
             self._end_sub_game()
@@ -496,6 +589,9 @@ class StackelbergPOMDP:
         return self._observation, info
 
     def _begin_sub_game(self) -> None:
+        if self._memo:
+            self._begin_memo_sub_game()
+            return
         if self._phase is Phase.RESPONSE:
             types, actions = self.followers.next_query(self._rng)
             if self._track_induced:
@@ -508,16 +604,65 @@ class StackelbergPOMDP:
         self._types, self._follower_actions = types, actions
         self._state = self.game.start(types, actions)
 
+    def _begin_memo_sub_game(self) -> None:
+        """:meth:`_begin_sub_game` of the fast path: the same draws, profiles as int tuples."""
+        rng = self._rng
+        if self._phase is _RESPONSE:  # the responder's rounds, one query at a time
+            k = len(self._round_outcomes)
+            if k == len(self._round):
+                self._round, self._round_outcomes, k = self.followers.next_round(rng), [], 0
+            query = self._round[k]
+        else:
+            types = self.spec.sample_type_tuple(rng)
+            query = types + self.followers.reward_action_tuple(types, rng)
+        entry = self._starts.get(query)
+        if entry is None:
+            entry = self._starts[query] = self._start_entry(query)
+        self._query, self._entry = query, entry
+        self._state, self._profile = entry.state, entry.profile
+
+    def _start_entry(self, query: tuple[int, ...]) -> _StartEntry:
+        n = self.spec.n_followers
+        types = np.array(query[:n], dtype=np.int64)
+        actions = np.array(query[n:], dtype=np.int64)
+        game = self.game
+        state = game.start(types, actions)
+        if game.is_over(state):
+            raise ValueError(
+                f"{type(game).__name__} declares pure_single_turn but gave the leader no turn "
+                f"at types {types.tolist()} and follower actions {actions.tolist()}"
+            )
+        observation = game.leader_observation(state)
+        immutable = isinstance(observation, (int, float, np.generic)) or (
+            isinstance(observation, np.ndarray) and not observation.flags.writeable
+        )
+        return _StartEntry(
+            state,
+            observation if immutable else None,
+            self._observation_key(observation),
+            sum(map(operator.mul, query, self._strides)),
+        )
+
     def _end_sub_game(self) -> float:
         """Account for the ended sub-game; return the leader's reward for it."""
-        outcome = self.game.outcome(self._state)
+        if self._memo:  # this profile's follower-table row may change: forget its result
+            self._results.pop(self._query, None)
+        return self._account(self.game.outcome(self._state), self._track_induced)
+
+    def _account(self, outcome: Outcome, record: bool) -> float:
+        """Book an ended sub-game's outcome (``record``: into the follower table)."""
         self._last_outcome = outcome
         self._done += 1
-        if self._phase is Phase.RESPONSE:
-            if self._track_induced:
+        if self._phase is _RESPONSE:
+            if record:
                 self._follower_table[self._profile] = outcome.followers
                 self._known[self._profile] = True
-            self.followers.observe(outcome)
+            if self._memo:  # a complete round goes to the responder at once
+                self._round_outcomes.append(outcome)
+                if len(self._round_outcomes) == len(self._round):
+                    self.followers.observe_round(self._round_outcomes)
+            else:
+                self.followers.observe(outcome)
             if self._done == self.n_response:
                 self.followers.finish()
                 self.report = self._build_report()
@@ -539,6 +684,16 @@ class StackelbergPOMDP:
         """
         if self._terminated:
             raise ValueError("the episode is over (or was never started); call reset() first")
+        if self._memo:
+            action_key = self._canonical_key(action)
+            if action_key is not None:
+                transition = self._memo_step(action, action_key)
+                if transition is not None:
+                    return transition
+        return self._reference_step(action)
+
+    def _reference_step(self, action: Any) -> Transition:
+        """One leader turn through the game (the definition the fast path reproduces)."""
         if self._mask is not None:
             self._check_mask(action)
         key = self._observation_key(self._observation)
@@ -579,6 +734,58 @@ class StackelbergPOMDP:
             if self._masked:
                 self._add_mask(info)
         return Transition(self._observation, reward, self._terminated, info)
+
+    def _memo_step(self, action: Any, action_key: Hashable) -> Transition | None:
+        """:meth:`_reference_step` for a canonical action, on kept sub-game results.
+
+        Returns ``None`` (nothing changed) when the reference path must run instead: the
+        action is replaced by a committed action that is not canonical.
+        """
+        entry = self._entry
+        observation_key = entry.observation_key
+        committed = self._committed.get(observation_key)
+        result = None
+        if committed is None:
+            applied, replaced = action, False
+        elif action_key == committed[0]:
+            applied, replaced = action, False
+            result = self._results.get(self._query)
+        elif observation_key in self._canonical_commits:
+            applied, replaced = committed[1], True
+            result = self._results.get(self._query)
+        else:
+            return None
+        game = self.game
+        fresh = result is None
+        if fresh:
+            state = game.leader_step(entry.state, applied)  # raises on an invalid action
+            if committed is None:
+                self._committed[observation_key] = (action_key, _copy_element(action))
+                self._canonical_commits.add(observation_key)
+            if not game.is_over(state):
+                raise ValueError(
+                    f"{type(game).__name__} declares pure_single_turn but its sub-game "
+                    f"went on after the leader's turn"
+                )
+            result = self._results[self._query] = (state, game.outcome(state))
+        self._state, outcome = result
+        self._last_action = applied
+        phase, sub_game = self._phase, self._done
+        # A row already written this episode holds these values: write fresh results only.
+        reward = 0.0 + self._account(outcome, fresh and self._track_induced)
+        info: dict[str, Any] = {"phase": phase, "sub_game": sub_game, "replaced": replaced}
+        if replaced:  # canonical: an int (immutable) or an array
+            info["applied_action"] = applied.copy() if type(applied) is np.ndarray else applied
+        if self._report_due:
+            info["response"] = self.report
+            self._report_due = False
+        if not self._terminated:
+            self._begin_memo_sub_game()
+            observation = self._entry.observation
+            if observation is None:
+                observation = game.leader_observation(self._state)
+            self._observation = observation
+        return _transition((self._observation, reward, self._terminated, info))
 
     def _add_mask(self, info: dict[str, Any]) -> None:
         mask = self.game.leader_action_mask(self._state)
@@ -632,8 +839,17 @@ class StackelbergPOMDP:
     def state(self) -> np.ndarray:
         """``float32[state_space.shape]`` what a centralized critic may see (module docstring)."""
         buffer, k = self._state_buffer, self._observation_size
-        self._write_observation(buffer, self._observation)
-        if self._phase is Phase.RESPONSE:
+        if not self._memo:
+            self._write_observation(buffer, self._observation)
+        elif self._entry.observation_key != self._written_key:  # keys are exact
+            key = self._entry.observation_key
+            flat = self._flat_observations.get(key)
+            if flat is None:
+                flat = self._flat_observations[key] = np.zeros(k, dtype=np.float32)
+                self._write_observation(flat, self._observation)
+            buffer[:k] = flat
+            self._written_key = key
+        if self._phase is _RESPONSE:
             buffer[k] = 0.0
             buffer[k + 1] = self._done / self.n_response
         else:
@@ -650,11 +866,16 @@ class StackelbergPOMDP:
         if self._rng is None:
             return "Stackelberg POMDP: not started"
         length = self.n_response if self._phase is Phase.RESPONSE else self.n_reward
+        if self._memo:
+            n = self.spec.n_followers
+            types, actions = list(self._query[:n]), list(self._query[n:])
+        else:
+            types = np.asarray(self._types).tolist()
+            actions = np.asarray(self._follower_actions).tolist()
         lines = [
             f"phase {self._phase.name.lower()}, sub-game {min(self._done + 1, length)}/{length}"
             + (" (episode over)" if self._terminated else ""),
-            f"types {np.asarray(self._types).tolist()}, follower actions "
-            f"{np.asarray(self._follower_actions).tolist()}",
+            f"types {types}, follower actions {actions}",
             f"leader observation {np.asarray(self._observation).tolist()}",
         ]
         if self._last_action is not None:

@@ -52,9 +52,11 @@ from __future__ import annotations
 
 import abc
 import bisect
+import functools
 import itertools
 import math
 import numbers
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -66,8 +68,8 @@ from stackelberg_zoo.equilibrium.distributions import bayes_joint_from_samples, 
 from stackelberg_zoo.equilibrium.learners import (
     Exp3,
     Hedge,
-    MultiplicativeWeights,
     RegretMatching,
+    exp_weights_strategy,
     normalised_weights,
 )
 
@@ -86,6 +88,12 @@ MAX_PLAN_PROFILES = 2_000_000
 
 def _read_only(array) -> np.ndarray:
     array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array
+
+
+def _sealed(array: np.ndarray) -> np.ndarray:
+    """``array`` itself, made read-only (for fresh arrays nobody else holds: no copy)."""
     array.setflags(write=False)
     return array
 
@@ -109,6 +117,7 @@ class FollowerSpec:
     _cdf: np.ndarray = field(init=False, repr=False)
     _cdf_list: list[float] = field(init=False, repr=False)
     _profiles: np.ndarray = field(init=False, repr=False)
+    _profile_tuples: tuple[tuple[int, ...], ...] = field(init=False, repr=False)
     _first: int = field(init=False, repr=False)
     _last: int = field(init=False, repr=False)
 
@@ -136,6 +145,9 @@ class FollowerSpec:
         object.__setattr__(self, "_last", int(positive[-1]))
         profiles = np.array(list(itertools.product(*(range(t) for t in n_types))), np.int64)
         object.__setattr__(self, "_profiles", profiles.reshape(-1, len(n_types)))
+        object.__setattr__(
+            self, "_profile_tuples", tuple(tuple(row) for row in self._profiles.tolist())
+        )
 
     @classmethod
     def of(cls, game) -> FollowerSpec:
@@ -158,6 +170,13 @@ class FollowerSpec:
         k = bisect.bisect_right(self._cdf_list, rng.random())
         return self._profiles[min(k, self._last)].copy()
 
+    def sample_type_tuple(self, rng: np.random.Generator) -> tuple[int, ...]:
+        """:meth:`sample_types` as a tuple of Python ints: the same draw from ``rng``."""
+        if self._last == self._first:
+            return self._profile_tuples[self._last]
+        k = bisect.bisect_right(self._cdf_list, rng.random())
+        return self._profile_tuples[min(k, self._last)]
+
 
 def _sample_row(row: np.ndarray, rng: np.random.Generator) -> int:
     """Draw an index from the probability vector ``row`` (one uniform, inverse CDF).
@@ -166,9 +185,63 @@ def _sample_row(row: np.ndarray, rng: np.random.Generator) -> int:
     ``searchsorted(cdf, u * cdf[-1], side="right")`` capped at the last one; on Python
     floats, which give the same bits and are faster on a handful of actions.
     """
-    cdf = list(itertools.accumulate(row.tolist()))
+    return _sample_list(row.tolist(), rng)
+
+
+def _sample_list(row: list[float], rng: np.random.Generator) -> int:
+    """:func:`_sample_row` on a list of Python floats."""
+    cdf = list(itertools.accumulate(row))
     k = bisect.bisect_right(cdf, rng.random() * cdf[-1])
     return min(k, len(cdf) - 1)
+
+
+def _relative_exps(groups: list[list[float]], eta: float) -> list[list[float]]:
+    """Per group of scores ``S``, ``exp((S - max S) · η)``, on Python floats, one numpy call.
+
+    The shared kernel of :func:`~stackelberg_zoo.equilibrium.learners.exp_weights_strategy`
+    and :func:`~stackelberg_zoo.equilibrium.learners.normalised_weights`, with their bits:
+    subtraction and product are single IEEE-754 double operations in numpy and in Python
+    alike, and ``max`` is exact; only the exponential stays numpy's (``math.exp`` may differ
+    in the last bit), one call on the concatenation (it is elementwise, so each entry gets the
+    bits of a call per group). On a handful of entries this is several times faster than the
+    numpy functions, whose per-call cost dominates there.
+    """
+    scaled: list[float] = []
+    for scores in groups:
+        top = max(scores)
+        for score in scores:
+            scaled.append((score - top) * eta)
+    x = np.array(scaled)
+    values = np.exp(x, x).tolist()
+    if len(groups) == 1:
+        return [values]
+    out, start = [], 0
+    for scores in groups:
+        end = start + len(scores)
+        out.append(values[start:end])
+        start = end
+    return out
+
+
+def _normalised(weights: list[float]) -> list[float]:
+    """``weights`` divided by their sum, added left to right (``exp_weights_strategy``'s step).
+
+    Never ``sum()``, which may compensate.
+    """
+    total = weights[0]
+    for weight in weights[1:]:
+        total += weight
+    return [weight / total for weight in weights]
+
+
+def _exp_weights_list(scores: list[float], eta: float) -> list[float]:
+    """``exp_weights_strategy`` of one learner's ``[A]`` scores, on Python floats, same bits."""
+    return _normalised(_relative_exps([scores], eta)[0])
+
+
+def _float32_array(groups: list[list[float]]) -> np.ndarray:
+    """The groups concatenated, as ``float32`` (the same rounding as ``astype``)."""
+    return np.array([v for group in groups for v in group], dtype=np.float32)
 
 
 # -- what a responder reports ----------------------------------------------------------------
@@ -315,6 +388,25 @@ class Responder(abc.ABC):
     def next_query(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """The next response sub-game: ``(types int64[n], follower_actions int64[n])``."""
 
+    def next_round(self, rng: np.random.Generator) -> list[tuple[int, ...]]:
+        """The queries of the next learning round, in order, as tuples of Python ints.
+
+        Each query is the types, then the follower actions. This is the round-at-a-time
+        form of :meth:`next_query` and :meth:`observe`, which the Stackelberg POMDP's fast
+        path uses (a query is then a hashable key, and the responder is called once per
+        round): the caller plays the queries in order and hands the outcomes to
+        :meth:`observe_round` once the round is complete, or drops them if the response phase
+        ends first. The same queries and the same draws from ``rng`` as the per-query form.
+        Default: a round of one query.
+        """
+        types, actions = self.next_query(rng)
+        return [tuple(types.tolist()) + tuple(actions.tolist())]
+
+    def observe_round(self, outcomes: list[Outcome]) -> None:
+        """The outcomes of a complete round from :meth:`next_round`, in its order."""
+        for outcome in outcomes:
+            self.observe(outcome)
+
     @abc.abstractmethod
     def observe(self, outcome: Outcome) -> None:
         """The outcome of the sub-game of the last query."""
@@ -326,6 +418,12 @@ class Responder(abc.ABC):
     @abc.abstractmethod
     def reward_actions(self, types: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """The followers' actions ``int64[n]`` in a reward-phase sub-game at ``types``."""
+
+    def reward_action_tuple(
+        self, types: tuple[int, ...], rng: np.random.Generator
+    ) -> tuple[int, ...]:
+        """:meth:`reward_actions` on and as tuples of Python ints (the same draws)."""
+        return tuple(self.reward_actions(np.array(types, dtype=np.int64), rng).tolist())
 
     @abc.abstractmethod
     def strategy(self) -> tuple[np.ndarray, ...]:
@@ -353,7 +451,12 @@ class Responder(abc.ABC):
 
 
 class _LearnerBank(abc.ABC):
-    """The per-(follower, type) full-information learners of one responder."""
+    """The per-(follower, type) full-information learners of one responder.
+
+    Subclasses keep one learner per follower in ``self.learners``.
+    """
+
+    learners: list
 
     @abc.abstractmethod
     def reset(self) -> None:
@@ -363,9 +466,17 @@ class _LearnerBank(abc.ABC):
     def row(self, i: int, t: int) -> np.ndarray:
         """``[A_i]`` the current mixed strategy of follower ``i`` at type ``t``."""
 
+    def sample(self, i: int, t: int, rng: np.random.Generator) -> int:
+        """Draw follower ``i``'s action at type ``t`` from its current strategy (one uniform)."""
+        return _sample_row(self.row(i, t), rng)
+
+    def sample_profile(self, types, rng: np.random.Generator) -> list[int]:
+        """:meth:`sample` for every follower at ``types``, in follower order."""
+        return [self.sample(i, t, rng) for i, t in enumerate(types)]
+
     @abc.abstractmethod
-    def update(self, i: int, t: int, gains: np.ndarray) -> None:
-        """One full-information round of learner ``(i, t)`` with gains ``[A_i]``."""
+    def update(self, i: int, t: int, gains) -> None:
+        """One full-information round of learner ``(i, t)`` with gains ``[A_i]`` (a sequence)."""
 
     @abc.abstractmethod
     def strategy(self, i: int) -> np.ndarray:
@@ -390,6 +501,49 @@ class _LearnerBank(abc.ABC):
     @abc.abstractmethod
     def features(self, i: int) -> np.ndarray:
         """``[T_i, A_i]`` the normalised state (e.g. weights / their max)."""
+
+    def frozen(self) -> _LearnerBank:
+        """A copy of the learners' state that later rounds do not change (for snapshots).
+
+        Only :meth:`counts`, :meth:`cumulative_gains` and :meth:`regret` are read from it.
+        Default: the readings, computed now.
+        """
+        return _BankReadings(
+            tuple(self.counts(i) for i in range(len(self.learners))),
+            tuple(self.cumulative_gains(i) for i in range(len(self.learners))),
+            tuple(self.regret(i) for i in range(len(self.learners))),
+        )
+
+    def greedy_lists(self) -> list[list[int]]:
+        """:meth:`greedy` of every follower, as lists of Python ints."""
+        return [self.greedy(i).tolist() for i in range(len(self.learners))]
+
+    def all_features(self) -> np.ndarray:
+        """``float32[Σ T_i A_i]``: every follower's :meth:`features`, flattened, in order."""
+        return np.concatenate([self.features(i).ravel() for i in range(len(self.learners))]).astype(
+            np.float32
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _BankReadings:
+    """Per follower counts, cumulative gains and regret, read from a bank at one time."""
+
+    _counts: tuple[np.ndarray, ...]
+    _cumulative_gains: tuple[np.ndarray, ...]
+    _regret: tuple[np.ndarray, ...]
+
+    def counts(self, i: int) -> np.ndarray:
+        """``int64[T_i]`` rounds per type."""
+        return self._counts[i]
+
+    def cumulative_gains(self, i: int) -> np.ndarray:
+        """``[T_i, A_i]`` cumulative gains."""
+        return self._cumulative_gains[i]
+
+    def regret(self, i: int) -> np.ndarray:
+        """``[T_i]`` external regret."""
+        return self._regret[i]
 
 
 class _GenericBank(_LearnerBank):
@@ -432,61 +586,156 @@ class _GenericBank(_LearnerBank):
 
 
 class _MultiplicativeWeightsBank(_LearnerBank):
-    """The paper's MW for one environment, on the equilibrium module's learner.
+    """The paper's MW for one environment, on Python floats, bit for bit the learner's.
 
-    One :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` learner per
-    follower (batch ``T_i``), driven through its trusted per-learner fast path
-    (``update_rows``), so that the formula exists once. The batched core (:mod:`.batched`)
-    runs the same learner class on ``(B, T_i)`` batches, which is why the two agree bit for
-    bit.
+    Per follower ``i`` and type ``t`` it keeps what
+    :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` keeps: the cumulative
+    gains ``S[i][t]`` (``A_i`` floats), the cumulative expected gain ``E[i][t]`` and the round
+    count ``N[i][t]``, as Python numbers: the POMDP updates one ``A_i``-entry row per follower
+    per sweep, where numpy's per-call cost is most of the work. The update is the learner's
+    (``S += g``, ``E += Σ_a x_a g_a`` added left to right, ``N += 1``), the hot strategy is
+    :func:`_exp_weights_list` (the same bits as ``exp_weights_strategy``), and the reads
+    (:meth:`strategy`, :meth:`features`, ...) rebuild arrays and call the equilibrium module's
+    own functions. So this bank, the learner and the batched core (:mod:`.batched`, which runs
+    the learner on ``(B, T_i)`` batches) agree bit for bit (``tests/test_followers.py``).
     """
 
     def __init__(self, spec: FollowerSpec, eps: float):
         self.eps = eps
-        self.learners = [
-            MultiplicativeWeights((t,), a, eps=eps)
-            for t, a in zip(spec.n_types, spec.n_actions, strict=True)
-        ]
-        self._log_base = math.log1p(eps)
-        self._rows: dict[tuple[int, int], np.ndarray] = {}
+        self.n_types = spec.n_types
+        self.n_actions = spec.n_actions
+        # η = ln(1+ε), from ε as a float (as the learner's own float conversion).
+        self._log_base = math.log1p(float(eps))
+        self.reset()
 
     def reset(self):
-        for learner in self.learners:
-            learner.reset()
-        self._rows.clear()
+        self._scores = [
+            [[0.0] * a for _ in range(t)] for t, a in zip(self.n_types, self.n_actions, strict=True)
+        ]
+        self._expected = [[0.0] * t for t in self.n_types]
+        self._counts = [[0] * t for t in self.n_types]
+        # Current strategies per (follower, type), until that learner's next update, and the
+        # critic features until the next update of any.
+        self._rows: dict[tuple[int, int], list[float]] = {}
+        self._features: np.ndarray | None = None
 
-    def row(self, i, t):
+    def _feature_tables(self) -> list[list[float]]:
+        """Per follower, its score table flattened in C order (one features group each)."""
+        return [[s for row in scores for s in row] for scores in self._scores]
+
+    def _row_list(self, i: int, t: int) -> list[float]:
         row = self._rows.get((i, t))
         if row is None:
-            row = self._rows[(i, t)] = self.learners[i].strategy_rows(t)
+            row = self._rows[(i, t)] = _exp_weights_list(self._scores[i][t], self._log_base)
         return row
 
+    def row(self, i, t):
+        return np.array(self._row_list(i, t))
+
+    def sample(self, i, t, rng):
+        return _sample_list(self._row_list(i, t), rng)
+
+    def sample_profile(self, types, rng):
+        rows = self._rows
+        missing = []
+        for key in enumerate(types):
+            if key not in rows:
+                missing.append(key)
+        if missing:  # one exp for the strategies not known yet and, if stale, the features
+            groups = [self._scores[i][t] for i, t in missing]
+            stale = self._features is None
+            if stale:
+                groups += self._feature_tables()
+            exps = _relative_exps(groups, self._log_base)
+            for key, weights in zip(missing, exps, strict=False):  # exps may go on
+                rows[key] = _normalised(weights)
+            if stale:
+                self._features = _float32_array(exps[len(missing) :])
+        current = []
+        for key in enumerate(types):
+            current.append(_sample_list(rows[key], rng))
+        return current
+
     def update(self, i, t, gains):
-        self.learners[i].update_rows(t, gains, self._rows.pop((i, t), None))
+        self._update(i, t, [float(g) for g in gains])
+
+    def _update(self, i: int, t: int, gains: list[float]) -> None:
+        """:meth:`update` with ``gains`` already a list of Python floats."""
+        row = self._rows.pop((i, t), None)
+        if row is None:
+            row = _exp_weights_list(self._scores[i][t], self._log_base)
+        products = list(map(operator.mul, row, gains))
+        expected = products[0]  # expected_gain: the products added left to right
+        for product in products[1:]:
+            expected += product
+        self._expected[i][t] += expected
+        self._scores[i][t] = list(map(operator.add, self._scores[i][t], gains))
+        self._counts[i][t] += 1
+        self._features = None
+
+    def frozen(self):
+        # A copy of the Python state (cheap); its readings are computed only if asked for.
+        # The per-type score lists are never mutated in place (_update() replaces them).
+        copy = object.__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy._scores = [list(table) for table in self._scores]
+        copy._expected = [list(values) for values in self._expected]
+        copy._counts = [list(values) for values in self._counts]
+        copy._rows = {}
+        copy._features = None
+        return copy
+
+    def _table(self, i: int) -> np.ndarray:
+        """``[T_i, A_i]`` follower ``i``'s cumulative gains (a fresh array)."""
+        return np.array(self._scores[i], dtype=np.float64).reshape(
+            self.n_types[i], self.n_actions[i]
+        )
 
     def weights(self, i: int) -> np.ndarray:
-        """``[T_i, A_i]`` the weight table in the paper's scale, ``(1+ε)^{Σ g}``."""
-        return self.learners[i].weights()
+        """``[T_i, A_i]`` the weight table in the paper's scale, ``(1+ε)^{Σ g}``.
+
+        Raises:
+            OverflowError: If a weight exceeds the float64 range.
+        """
+        log_w = self._table(i) * self._log_base
+        if np.any(log_w > np.log(np.finfo(np.float64).max)):
+            raise OverflowError(
+                f"MW weights overflow float64 (largest log-weight {log_w.max()}); "
+                f"use features() instead"
+            )
+        return np.exp(log_w)
 
     def strategy(self, i):
-        return np.array(self.learners[i].strategy())
+        # The learner's formula on its action-major layout [A_i, T_i].
+        scores = np.ascontiguousarray(self._table(i).T)
+        return np.ascontiguousarray(exp_weights_strategy(scores, self._log_base).T)
 
     def greedy(self, i):
-        return self.learners[i].greedy()
+        return np.argmax(self._table(i), axis=1)
 
     def regret(self, i):
-        return self.learners[i].regret()
+        return self._table(i).max(axis=1) - np.array(self._expected[i], dtype=np.float64)
 
     def cumulative_gains(self, i):
-        return self.learners[i].cumulative_gains
+        return self._table(i)
 
     def counts(self, i):
-        return self.learners[i].n_updates
+        return np.array(self._counts[i], dtype=np.int64)
 
     def features(self, i):
-        # The learner's state_features(group_ndim=1) (the same kernel, one table), without
-        # its argument handling: this runs once per sweep.
-        return normalised_weights(self.learners[i].cumulative_gains_view(), self._log_base)
+        return normalised_weights(self._table(i), self._log_base)
+
+    def all_features(self):
+        # The same bits as the base class's concatenation of features(i) (normalised_weights
+        # per table, cast to float32), on Python floats and one exp; usually computed already
+        # by sample_profile, with the strategies, in the same exp.
+        if self._features is None:
+            self._features = _float32_array(_relative_exps(self._feature_tables(), self._log_base))
+        return self._features
+
+    def greedy_lists(self) -> list[list[int]]:
+        """:meth:`greedy` of every follower, as lists (the first largest score per type)."""
+        return [[row.index(max(row)) for row in scores] for scores in self._scores]
 
 
 # -- learning responders -------------------------------------------------------------------------
@@ -547,6 +796,27 @@ class _LearnerSnapshot(ResponseSnapshot):
         )
 
 
+@dataclass(frozen=True, eq=False)
+class _DeferredSnapshot(ResponseSnapshot):
+    """A snapshot built on first use, from copies taken when the response phase ended.
+
+    Attributes:
+        build: Makes the snapshot; it must only read data nothing mutates any more.
+    """
+
+    build: Callable[[], ResponseSnapshot]
+
+    @functools.cached_property
+    def _built(self) -> ResponseSnapshot:
+        return self.build()
+
+    def empirical_play(self):
+        return self._built.empirical_play()
+
+    def certificate(self, induced_payoffs):
+        return self._built.certificate(induced_payoffs)
+
+
 def _counterfactual(types, actions, payoffs, spec: FollowerSpec):
     """Per follower cumulative counterfactual gains ``[T_i, A_i]`` and largest ranges ``[T_i]``."""
     n = spec.n_followers
@@ -575,9 +845,10 @@ class _LearnerResponder(Responder):
         self.reward_play = reward_play
         self.queries_per_round = queries_per_round
         self.max_rounds = n_response // queries_per_round
-        n = spec.n_followers
-        self._round_types = np.zeros((self.max_rounds, n), dtype=np.int64)
-        self._round_actions = np.zeros((self.max_rounds, n), dtype=np.int64)
+        # Per completed round, the realised types and current actions (as given).
+        self._round_types: list = []
+        self._round_actions: list = []
+        self._eyes = [_read_only(np.eye(a)) for a in spec.n_actions]
         self._round_strategies = (
             [
                 np.zeros((self.max_rounds, t, a))
@@ -603,16 +874,26 @@ class _LearnerResponder(Responder):
     def _raw_features(self, i: int) -> np.ndarray:
         """``[T_i, A_i]`` follower ``i``'s normalised learner state."""
 
+    def _greedy_lists(self) -> list[list[int]]:
+        """:meth:`_greedy` of every follower, as lists of Python ints."""
+        return [self._greedy(i).tolist() for i in range(self.spec.n_followers)]
+
     def reset(self, rng):
         self.rounds = 0
         self._features = None
         self._reward_tables = None
-        self._realised = [np.zeros(t) for t in self.spec.n_types]
+        self._reward_lists = None
+        self._round_types = []
+        self._round_actions = []
+
+    def _rounds_array(self, rows: list) -> np.ndarray:
+        """``int64[rounds, n]`` from the recorded per-round rows (a fresh array)."""
+        return np.array(rows, dtype=np.int64).reshape(len(rows), self.spec.n_followers)
 
     def _record_round(self, types, actions) -> None:
         r = self.rounds
-        self._round_types[r] = types
-        self._round_actions[r] = actions
+        self._round_types.append(types)
+        self._round_actions.append(actions)
         if self._round_strategies is not None:
             for i in range(self.spec.n_followers):
                 self._round_strategies[i][r] = self._strategy(i)
@@ -622,7 +903,8 @@ class _LearnerResponder(Responder):
     def finish(self):
         n = self.spec.n_followers
         if self.reward_play == "argmax":
-            self._reward_tables = [self._greedy(i) for i in range(n)]
+            self._reward_lists = self._greedy_lists()
+            self._reward_tables = [np.array(table, dtype=np.int64) for table in self._reward_lists]
         elif self.reward_play == "sample":
             self._reward_tables = [self._strategy(i) for i in range(n)]
         elif self.rounds == 0:  # empirical without a completed round: the initial strategies
@@ -643,12 +925,17 @@ class _LearnerResponder(Responder):
                 actions[i] = _sample_row(self._round_strategies[i][r, types[i]], rng)
         return actions
 
+    def reward_action_tuple(self, types, rng):
+        if self.reward_play == "argmax":  # no draw: the greedy tables, on Python ints
+            return tuple(table[t] for table, t in zip(self._reward_lists, types, strict=True))
+        return super().reward_action_tuple(types, rng)
+
     def strategy(self):
         n = self.spec.n_followers
         if self.reward_play == "argmax":
-            return tuple(
-                _read_only(np.eye(self.spec.n_actions[i])[self._greedy(i)]) for i in range(n)
-            )
+            # After finish(), the greedy tables it fixed (the same argmax) are what is played.
+            tables = self._reward_tables or [self._greedy(i) for i in range(n)]
+            return tuple(_sealed(self._eyes[i][tables[i]]) for i in range(n))
         if self.reward_play == "empirical" and self.rounds > 0:
             return tuple(_read_only(s[: self.rounds].mean(axis=0)) for s in self._round_strategies)
         return tuple(_read_only(self._strategy(i)) for i in range(n))
@@ -677,13 +964,18 @@ class _SweepResponder(_LearnerResponder):
         self.bank = bank
         self._order = order
         self._bound_fn = bound_fn
+        self._sweeps: dict[tuple[int, ...], list[tuple[int, ...]]] = {}  # at most Π T_i A_i
+        self._mw = isinstance(bank, _MultiplicativeWeightsBank)
 
     def reset(self, rng):
         super().reset(rng)
         self.bank.reset()
         self._position = 0
-        self._gains = [np.zeros(a) for a in self.spec.n_actions]
-        self._range = [np.zeros(t) for t in self.spec.n_types]
+        # Python floats (one list per follower / per type): a handful of entries each, where
+        # numpy's per-call cost dominates; the arithmetic is the same IEEE operations.
+        self._gains = [[0.0] * a for a in self.spec.n_actions]
+        self._range = [[0.0] * t for t in self.spec.n_types]
+        self._realised = [[0.0] * t for t in self.spec.n_types]
 
     def _strategy(self, i):
         return self.bank.strategy(i)
@@ -694,50 +986,89 @@ class _SweepResponder(_LearnerResponder):
     def _raw_features(self, i):
         return self.bank.features(i)
 
+    def _greedy_lists(self):
+        return self.bank.greedy_lists()
+
+    def state_features(self):
+        if self._features is None:
+            self._features = self.bank.all_features()
+        return self._features
+
+    def _begin_sweep(self, rng) -> None:
+        """Draw the sweep's types and current actions; list its queries (Python ints)."""
+        types = self.spec.sample_type_tuple(rng)
+        current = self.bank.sample_profile(types, rng)
+        self._types, self._current = types, current
+        key = types + tuple(current)
+        queries = self._sweeps.get(key)  # the same draw always gives the same queries
+        if queries is None:
+            queries = self._sweeps[key] = [
+                types + tuple(current[:i]) + (b,) + tuple(current[i + 1 :]) for i, b in self._order
+            ]
+        self._queries = queries
+
     def next_query(self, rng):
         if self._position == 0:
-            self._types = self.spec.sample_types(rng)
-            self._current = np.array(
-                [_sample_row(self.bank.row(i, int(t)), rng) for i, t in enumerate(self._types)],
-                dtype=np.int64,
-            )
-        i, b = self._order[self._position]
-        actions = self._current.copy()
-        actions[i] = b
-        return self._types, actions
+            self._begin_sweep(rng)
+        n = self.spec.n_followers
+        profile = self._queries[self._position]
+        return np.array(profile[:n], dtype=np.int64), np.array(profile[n:], dtype=np.int64)
+
+    def next_round(self, rng):
+        # A sweep; the per-query form must not be used until it is observed.
+        self._begin_sweep(rng)
+        return self._queries
 
     def observe(self, outcome):
         i, b = self._order[self._position]
-        self._gains[i][b] = outcome.followers[i]
+        self._gains[i][b] = outcome.followers.item(i)
         self._position += 1
         if self._position == len(self._order):
             self._position = 0
             self._complete_sweep()
 
+    def observe_round(self, outcomes):
+        gains = self._gains
+        for (i, b), outcome in zip(self._order, outcomes, strict=True):
+            gains[i][b] = outcome.followers.item(i)
+        self._complete_sweep()
+
     def _complete_sweep(self) -> None:
         types, current = self._types, self._current
         self._record_round(types, current)  # strategies of this round, before the update
-        for i in range(self.spec.n_followers):
-            t = int(types[i])
-            g = self._gains[i]
-            self.bank.update(i, t, g)
-            values = g.tolist()
-            self._realised[i][t] += values[current[i]]
-            spread = max(values) - min(values)  # exact, as g.max() - g.min()
+        update = self.bank._update if self._mw else self.bank.update
+        for i, t in enumerate(types):
+            g = self._gains[i]  # Python floats
+            update(i, t, g)
+            self._realised[i][t] += g[current[i]]
+            spread = max(g) - min(g)  # exact, as g.max() - g.min()
             if spread > self._range[i][t]:
                 self._range[i][t] = spread
 
     def snapshot(self):
-        n, r = self.spec.n_followers, self.rounds
+        # Copies now (the recorded rows are never mutated: shallow copies do), arrays later.
+        return _DeferredSnapshot(
+            functools.partial(
+                self._build_snapshot,
+                list(self._round_types),
+                list(self._round_actions),
+                self.bank.frozen(),
+                [list(x) for x in self._realised],
+                [list(x) for x in self._range],
+            )
+        )
+
+    def _build_snapshot(self, types, actions, bank, realised, ranges) -> _LearnerSnapshot:
+        n = self.spec.n_followers
         return _LearnerSnapshot(
             spec=self.spec,
-            types=self._round_types[:r].copy(),
-            actions=self._round_actions[:r].copy(),
-            counts=tuple(_read_only(self.bank.counts(i)) for i in range(n)),
-            cumulative_gains=tuple(_read_only(self.bank.cumulative_gains(i)) for i in range(n)),
-            realised=tuple(_read_only(x) for x in self._realised),
-            learner_regret=tuple(_read_only(self.bank.regret(i)) for i in range(n)),
-            ranges=tuple(_read_only(x) for x in self._range),
+            types=self._rounds_array(types),
+            actions=self._rounds_array(actions),
+            counts=tuple(_read_only(bank.counts(i)) for i in range(n)),
+            cumulative_gains=tuple(_read_only(bank.cumulative_gains(i)) for i in range(n)),
+            realised=tuple(_read_only(np.array(x, dtype=np.float64)) for x in realised),
+            learner_regret=tuple(_read_only(bank.regret(i)) for i in range(n)),
+            ranges=tuple(_read_only(np.array(x, dtype=np.float64)) for x in ranges),
             bound_fn=self._bound_fn,
             bound_kind="deterministic",
         )
@@ -759,6 +1090,7 @@ class _BanditResponder(_LearnerResponder):
 
     def reset(self, rng):
         super().reset(rng)
+        self._realised = [np.zeros(t) for t in self.spec.n_types]
         for learner in self.learners:
             learner.reset()
 
@@ -796,11 +1128,10 @@ class _BanditResponder(_LearnerResponder):
             self._realised[i][t] += utilities[i]
 
     def snapshot(self):
-        r = self.rounds
         return _LearnerSnapshot(
             spec=self.spec,
-            types=self._round_types[:r].copy(),
-            actions=self._round_actions[:r].copy(),
+            types=self._rounds_array(self._round_types),
+            actions=self._rounds_array(self._round_actions),
             counts=tuple(_read_only(learner.n_updates) for learner in self.learners),
             cumulative_gains=None,  # from the induced game, when the certificate is asked for
             realised=tuple(_read_only(x) for x in self._realised),

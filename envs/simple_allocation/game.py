@@ -128,6 +128,8 @@ class SimpleAllocation(EconomicGame):
         0.6667
     """
 
+    pure_single_turn = True  # one leader turn; pure, value-only logic (core docstring)
+
     def __init__(
         self,
         n_messages: int = DEFAULT_N_MESSAGES,
