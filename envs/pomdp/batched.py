@@ -62,7 +62,6 @@ from __future__ import annotations
 import abc
 import importlib
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -75,6 +74,8 @@ from stackelberg_zoo.envs.pomdp.episode import (
     MAX_INDUCED_PROFILES,
     Phase,
     ResponseReport,
+    _check_count,
+    _check_flag,
     _DiagnosticsSource,
     default_phase_lengths,
 )
@@ -354,20 +355,6 @@ class EpisodeStatistics:
 
     returns: np.ndarray
     lengths: np.ndarray
-
-
-def _check_count(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _check_flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
 
 
 def _flat_space(space: gymnasium.Space) -> int:
