@@ -45,7 +45,7 @@ from gymnasium.utils import EzPickle
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _copy_element
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
-from stackelberg_zoo.envs.pomdp.registration import make_setting_game
+from stackelberg_zoo.envs.pomdp.registration import resolve_game
 
 RENDER_MODES = ["ansi"]
 """Render modes: ``ansi`` returns a few lines about the current sub-game."""
@@ -67,20 +67,7 @@ def build_pomdp(
             any argument is rejected downstream.
         TypeError: If ``setting`` is neither a name nor an ``EconomicGame``.
     """
-    if isinstance(setting, EconomicGame):
-        if game_kwargs:
-            raise ValueError(
-                f"game arguments {sorted(game_kwargs)} only apply with a setting name, not with "
-                f"a game instance {setting!r}"
-            )
-        game = setting
-    elif isinstance(setting, str):
-        game = make_setting_game(setting, **game_kwargs)
-    else:
-        raise TypeError(
-            f"setting must be a setting name or an EconomicGame, got {type(setting).__name__}: "
-            f"{setting!r}"
-        )
+    game = resolve_game(setting, game_kwargs)
     return StackelbergPOMDP(
         game,
         followers,

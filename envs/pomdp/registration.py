@@ -25,6 +25,8 @@ from typing import Any
 import gymnasium
 import pettingzoo
 
+from stackelberg_zoo.envs.core import EconomicGame
+
 
 @dataclass(frozen=True)
 class PomdpSetting:
@@ -117,6 +119,29 @@ def make_setting_game(name: str, **game_kwargs: Any):
     """
     factory: Callable[..., Any] = _load(pomdp_setting(name).factory)
     return factory(**game_kwargs)
+
+
+def resolve_game(setting: str | EconomicGame, game_kwargs: dict[str, Any]) -> EconomicGame:
+    """The game behind a driver's ``setting`` argument: a setting name, or a game instance.
+
+    Raises:
+        ValueError: If ``setting`` is a game instance and game arguments are given too, or
+            the name is unknown.
+        TypeError: If ``setting`` is neither a name nor an ``EconomicGame``.
+    """
+    if isinstance(setting, EconomicGame):
+        if game_kwargs:
+            raise ValueError(
+                f"game arguments {sorted(game_kwargs)} only apply with a setting name, not with "
+                f"a game instance {setting!r}"
+            )
+        return setting
+    if isinstance(setting, str):
+        return make_setting_game(setting, **game_kwargs)
+    raise TypeError(
+        f"setting must be a setting name or an EconomicGame, got {type(setting).__name__}: "
+        f"{setting!r}"
+    )
 
 
 def setting_of(game) -> PomdpSetting | None:

@@ -55,7 +55,7 @@ from gymnasium.vector.utils import batch_space
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP, make_generators
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
-from stackelberg_zoo.envs.pomdp.registration import make_setting_game
+from stackelberg_zoo.envs.pomdp.registration import resolve_game
 
 
 def _mask(values: np.ndarray) -> np.ndarray:
@@ -99,20 +99,7 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
     ):
         if render_mode is not None:
             raise ValueError(f"render_mode must be None for the vector env, got {render_mode!r}")
-        if isinstance(setting, EconomicGame):
-            if game_kwargs:
-                raise ValueError(
-                    f"game arguments {sorted(game_kwargs)} only apply with a setting name, not "
-                    f"with a game instance {setting!r}"
-                )
-            game = setting
-        elif isinstance(setting, str):
-            game = make_setting_game(setting, **game_kwargs)
-        else:
-            raise TypeError(
-                f"setting must be a setting name or an EconomicGame, got "
-                f"{type(setting).__name__}: {setting!r}"
-            )
+        game = resolve_game(setting, game_kwargs)
         self.pomdp = BatchedStackelbergPOMDP(
             game,
             num_envs,
