@@ -713,33 +713,37 @@ class SubgameEnv(AECEnv):
 
     def render(self) -> str | None:
         """The sub-game table (``ansi``), printed (``human``), or ``None`` with a warning."""
-        if self.render_mode is None:
-            gymnasium.logger.warn(
-                "render() called without a render_mode; pass render_mode='ansi' or 'human'"
-            )
-            return None
         if self._turn < self._n:
             status = f"{self._followers[self._turn]} to act"
         elif self._turn == self._n:
             status = f"{LEADER} to act (turn {len(self._leader_actions) + 1})"
         else:
             status = "truncated" if self._truncated else "over"
-        started = self._sub_state is not None
-        text = self.layout.table(
-            f"{self.metadata['name']}: sub-game {status}",
-            self._types,
-            self._follower_actions,
-            self._leader_actions,
-            self._outcome,
-            self.game.describe(self._sub_state) if started else "",
-        )
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+        return _render_subgame(self, status)
 
     def close(self) -> None:
         """Nothing to release."""
+
+
+def _render_subgame(env: SubgameEnv | SimultaneousSubgameEnv, status: str) -> str | None:
+    """Render either driver's sub-game table in its ``render_mode`` (see their ``render``)."""
+    if env.render_mode is None:
+        gymnasium.logger.warn(
+            "render() called without a render_mode; pass render_mode='ansi' or 'human'"
+        )
+        return None
+    text = env.layout.table(
+        f"{env.metadata['name']}: sub-game {status}",
+        env._types,
+        env._follower_actions,
+        env._leader_actions,
+        env._outcome,
+        "" if env._sub_state is None else env.game.describe(env._sub_state),
+    )
+    if env.render_mode == "human":
+        print(text)
+        return None
+    return text
 
 
 class SimultaneousSubgameEnv(ParallelEnv):
@@ -888,24 +892,7 @@ class SimultaneousSubgameEnv(ParallelEnv):
 
     def render(self) -> str | None:
         """The sub-game table (``ansi``), printed (``human``), or ``None`` with a warning."""
-        if self.render_mode is None:
-            gymnasium.logger.warn(
-                "render() called without a render_mode; pass render_mode='ansi' or 'human'"
-            )
-            return None
-        status = "over" if self._outcome is not None else "everyone to act"
-        text = self.layout.table(
-            f"{self.metadata['name']}: sub-game {status}",
-            self._types,
-            self._follower_actions,
-            self._leader_actions,
-            self._outcome,
-            "" if self._sub_state is None else self.game.describe(self._sub_state),
-        )
-        if self.render_mode == "human":
-            print(text)
-            return None
-        return text
+        return _render_subgame(self, "over" if self._outcome is not None else "everyone to act")
 
     def close(self) -> None:
         """Nothing to release."""
