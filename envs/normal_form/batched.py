@@ -64,22 +64,8 @@ class BatchedNormalForm(BatchedGame):
 
     def check_actions(self, actions):
         """Pure: ``int[B]`` rows in range; mixed: ``[B, rows]`` weights in ``[0, 1]``."""
-        B = self.num_envs
         if not self.mixed:
-            actions = np.asarray(actions)
-            if actions.shape != (B,) or actions.dtype.kind not in "iu":
-                raise TypeError(
-                    f"the leader's actions must be an integer array of shape ({B},), got "
-                    f"{actions.dtype} array of shape {actions.shape}: {actions!r}"
-                )
-            bad = (actions < 0) | (actions >= self.n_rows)
-            if bad.any():
-                b = first_bad(bad)
-                raise ValueError(
-                    f"the leader's row must be in [0, {self.n_rows}), got {actions[b].item()!r} at "
-                    f"env index {b}"
-                )
-            return actions.astype(np.int64, copy=False)
+            return self.as_discrete_actions(actions, self.n_rows, "leader's row")
         actions = self.as_box_actions(actions, (self.n_rows,))
         ok = (actions >= 0.0) & (actions <= 1.0)  # NaN fails
         if not ok.all():

@@ -255,6 +255,28 @@ class BatchedGame(abc.ABC):
             )
         return array
 
+    def as_discrete_actions(self, actions: Any, n: int, what: str) -> np.ndarray:
+        """``actions`` as ``int64[B]``, each in ``[0, n)``; ``what`` names one in messages.
+
+        Raises:
+            TypeError: If it is not an integer array of shape ``[B]``.
+            ValueError: If an action is out of range (the message names the env index).
+        """
+        B = self.num_envs
+        actions = np.asarray(actions)
+        if actions.shape != (B,) or actions.dtype.kind not in "iu":
+            raise TypeError(
+                f"the leader's actions must be an integer array of shape ({B},), got "
+                f"{actions.dtype} array of shape {actions.shape}: {actions!r}"
+            )
+        bad = (actions < 0) | (actions >= n)
+        if bad.any():
+            b = first_bad(bad)
+            raise ValueError(
+                f"the {what} must be in [0, {n}), got {actions[b].item()!r} at env index {b}"
+            )
+        return actions.astype(np.int64, copy=False)
+
 
 def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
     """The batched version of ``game`` for ``num_envs`` copies.

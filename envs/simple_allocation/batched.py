@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stackelberg_zoo.envs.pomdp.batched import BatchedGame, first_bad
+from stackelberg_zoo.envs.pomdp.batched import BatchedGame
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
 
 
@@ -52,21 +52,7 @@ class BatchedSimpleAllocation(BatchedGame):
 
     def check_actions(self, actions):
         """``int[B]`` items in ``[0, n_types)``."""
-        B = self.num_envs
-        actions = np.asarray(actions)
-        if actions.shape != (B,) or actions.dtype.kind not in "iu":
-            raise TypeError(
-                f"the leader's actions must be an integer array of shape ({B},), got "
-                f"{actions.dtype} array of shape {actions.shape}: {actions!r}"
-            )
-        bad = (actions < 0) | (actions >= self.n_items)
-        if bad.any():
-            b = first_bad(bad)
-            raise ValueError(
-                f"the item must be in [0, {self.n_items}), got {actions[b].item()!r} at env "
-                f"index {b}"
-            )
-        return actions.astype(np.int64, copy=False)
+        return self.as_discrete_actions(actions, self.n_items, "item")
 
     def leader_step(self, actions):
         """Allocate; every sub-game is over."""
