@@ -40,14 +40,10 @@ Implementation details:
    `low + (high - low) * clip(z, 0, 1)` (`Agent.to_env`), so each bound is reached with
    positive probability, and the log-probability is that of the unclipped `z`, summed over
    coordinates. Greedy action: the clipped mean.
-7. KL stop and std floor on MSPM: its per-setting defaults set `--target-kl 0.05` and
-   `--min-std 0.01`. Without the KL stop the policy of MSGSpace t = 6 (seed 1) diverged at
-   ~4.2M steps (approx_kl 0.7 -> 2,400 over five iterations, then NaN actor outputs); with it
-   that run completes and PI still reaches zero loss (983k steps instead of 819k). Without the
-   floor (the clipped-Gaussian head's log-std is clamped at log `--min-std`) the std of
-   MSGSpace t = 4 with 128 envs x 256 steps collapsed until one update's probability ratios
-   overflowed (NaN actor outputs at 13.2M steps); with it the same run completes. The other
-   settings keep no floor (`--min-std 0`, as their results were measured).
+7. KL stop on MSPM: its per-setting defaults set `--target-kl 0.05`; without it the policy of
+   MSGSpace t = 6 (seed 1) diverged at ~4.2M steps (approx_kl 0.7 -> 2,400 over five
+   iterations, then NaN actor outputs). With it that run completes and PI still reaches zero
+   loss (983k steps instead of 819k).
 8. Commitment cache (`CommitmentCache`): in each env the action is sampled the first time an
    observation (keyed by its bytes) occurs in the episode and reused at every later
    occurrence; the table is cleared when the episode terminates. If the env reports in
@@ -87,7 +83,6 @@ Implementation details:
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import time
@@ -181,8 +176,6 @@ class Args:
     """width of the two hidden layers of the actor and the critic"""
     init_std: float = 0.5
     """initial std of the clipped-Gaussian head (Box actions), in units of the box width"""
-    min_std: float | None = None
-    """floor on that std (the log-std is clamped at its log; 0: no floor)"""
 
     # Stackelberg POMDP specific arguments
     critic: Literal["state", "obs"] = "state"
@@ -220,21 +213,20 @@ class Args:
 SETTING_DEFAULTS: dict[str, dict[str, Any]] = {
     "normal_form": dict(
         total_timesteps=200_000, learning_rate=0.01, num_envs=8, num_steps=101,
-        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1, min_std=0.0,
+        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1,
     ),
     "matrix_design": dict(
         total_timesteps=300_000, learning_rate=0.01, num_envs=8, num_steps=124,
-        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1, min_std=0.0,
+        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1,
     ),
     "simple_allocation": dict(
         total_timesteps=500_000, learning_rate=0.01, num_envs=8, num_steps=130,
-        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1, min_std=0.0,
+        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1,
     ),
     "mspm": dict(
         total_timesteps=5_000_000, learning_rate=0.005, num_envs=32, num_steps=512,
         gae_lambda=1.0, update_epochs=4, ent_coef=0.003, eval_every=5,
         target_kl=0.05,  # without it MSGSpace t=6 diverges at ~4.2M steps (docstring, item 7)
-        min_std=0.01,  # without it MSGSpace t=4 with 128 envs x 256 steps hit NaN (item 7)
     ),
 }  # fmt: skip
 """Per-setting defaults of the knobs left at None on the command line."""
@@ -374,7 +366,6 @@ class Agent(nn.Module):
         action_space: gym.Space,
         hidden: int = 64,
         init_std: float = 0.5,
-        min_std: float = 0.0,
     ):
         super().__init__()
         self.discrete = isinstance(action_space, gym.spaces.Discrete)
@@ -402,10 +393,7 @@ class Agent(nn.Module):
                 raise ValueError(
                     f"the clipped-Gaussian head needs a bounded Box, got {action_space}"
                 )
-            if not 0.0 <= min_std <= init_std:
-                raise ValueError(f"min_std must be in [0, init_std={init_std}], got {min_std}")
             self.actor_logstd = nn.Parameter(torch.full((1, out), float(np.log(init_std))))
-            self.min_logstd = float(np.log(min_std)) if min_std > 0 else -math.inf
             self.low = np.asarray(action_space.low, dtype=np.float64).ravel()
             self.width = np.asarray(action_space.high, dtype=np.float64).ravel() - self.low
             self.shape = action_space.shape
@@ -420,11 +408,7 @@ class Agent(nn.Module):
             if mask is not None:
                 out = torch.where(mask.bool(), out, torch.full_like(out, -1e8))
             return Categorical(logits=out)
-        return Normal(out, self.std().expand_as(out))
-
-    def std(self) -> torch.Tensor:
-        """`[1, action_dim]` std of the clipped-Gaussian head, floored at `min_std`."""
-        return self.actor_logstd.clamp(min=self.min_logstd).exp()
+        return Normal(out, self.actor_logstd.expand_as(out).exp())
 
     def log_prob_entropy(self, obs, raw, mask=None) -> tuple[torch.Tensor, torch.Tensor]:
         dist = self.distribution(obs, mask)
@@ -638,7 +622,7 @@ if __name__ == "__main__":
     obs, infos = envs.reset(seed=args.seed)
     state = np.asarray(infos["state"], dtype=np.float32)
     critic_dim = state.shape[1] if args.critic == "state" else obs_dim
-    agent = Agent(obs_dim, critic_dim, action_space, args.hidden_size, args.init_std, args.min_std)
+    agent = Agent(obs_dim, critic_dim, action_space, args.hidden_size, args.init_std)
     optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
 
     # ALGO Logic: Storage setup
@@ -783,8 +767,6 @@ if __name__ == "__main__":
         writer.add_scalar("losses/approx_kl", approx_kl.item(), global_step)
         writer.add_scalar("losses/clipfrac", np.mean(clipfracs), global_step)
         writer.add_scalar("losses/explained_variance", explained_var, global_step)
-        if not discrete:
-            writer.add_scalar("charts/action_std", agent.std().mean().item(), global_step)
         sps = int(global_step / (time.time() - start_time))
         writer.add_scalar("charts/SPS", sps, global_step)
 

@@ -321,23 +321,6 @@ def test_gaussian_log_prob_is_sum_over_dimensions(mappo):
     torch.testing.assert_close(entropy, torch.distributions.Normal(mean, 0.3).entropy().sum(-1))
 
 
-def test_gaussian_std_floor_clamps_and_keeps_the_parameter(mappo):
-    space = gym.spaces.Box(0.0, 1.0, (2,), np.float32)
-    agent = mappo.Agent(2, 2, space, hidden=8, init_std=0.5, min_std=0.01)
-    with torch.no_grad():
-        agent.actor_logstd[:] = torch.tensor([[np.log(1e-4), np.log(0.2)]])
-    torch.testing.assert_close(agent.std(), torch.tensor([[0.01, 0.2]]))
-    obs = torch.zeros(3, 2)
-    assert torch.allclose(agent.distribution(obs).stddev, torch.tensor([0.01, 0.2]))
-    unfloored = mappo.Agent(2, 2, space, hidden=8, min_std=0.0)
-    with torch.no_grad():
-        unfloored.actor_logstd[:] = np.log(1e-4)
-    torch.testing.assert_close(unfloored.std(), torch.full((1, 2), 1e-4))
-    for bad in (-0.1, 0.6):
-        with pytest.raises(ValueError, match=f"got {bad}"):
-            mappo.Agent(2, 2, space, hidden=8, init_std=0.5, min_std=bad)
-
-
 def test_categorical_head_respects_mask_and_start(mappo):
     space = gym.spaces.Discrete(4, start=1)
     agent = mappo.Agent(2, 2, space, hidden=8)
