@@ -40,10 +40,18 @@ Implementation details:
    `low + (high - low) * clip(z, 0, 1)` (`Agent.to_env`), so each bound is reached with
    positive probability, and the log-probability is that of the unclipped `z`, summed over
    coordinates. Greedy action: the clipped mean.
-7. KL stop on MSPM: its per-setting defaults set `--target-kl 0.05`; without it the policy of
-   MSGSpace t = 6 (seed 1) diverged at ~4.2M steps (approx_kl 0.7 -> 2,400 over five
-   iterations, then NaN actor outputs). With it that run completes and PI still reaches zero
-   loss (983k steps instead of 819k).
+7. KL stop on MSPM and a log-ratio guard: MSPM's per-setting defaults set `--target-kl 0.05`;
+   without it the policy of MSGSpace t = 6 (seed 1) diverged at ~4.2M steps (approx_kl 0.7 ->
+   2,400 over five iterations, then NaN actor outputs). With it that run completes and PI
+   still reaches zero loss (983k steps instead of 819k). In every setting the update clamps
+   the log probability ratio at +-`MAX_LOG_RATIO` (20) before exponentiating: a Box action
+   committed under an older policy can lie many stds from the current mean, where one
+   optimizer step moves its log-probability by hundreds (MSGSpace t = 4 with 128 envs x 256
+   steps: approx_kl spikes of ~600); once the ratio overflows float32 the gradient is
+   inf * 0 = NaN and every parameter with it (the likely end of one such run, NaN actor
+   outputs at 13.2M steps; a rerun, not bit-identical, did not hit it). Within +-20 the
+   objective is CleanRL's; beyond it the sample's gradient is 0 (approx_kl is computed from
+   the clamped log-ratio).
 8. Commitment cache (`CommitmentCache`): in each env the action is sampled the first time an
    observation (keyed by its bytes) occurs in the episode and reused at every later
    occurrence; the table is cleared when the episode terminates. If the env reports in
@@ -230,6 +238,9 @@ SETTING_DEFAULTS: dict[str, dict[str, Any]] = {
     ),
 }  # fmt: skip
 """Per-setting defaults of the knobs left at None on the command line."""
+
+MAX_LOG_RATIO = 20.0
+"""Bound on |new - old log-probability| in the PPO ratio (docstring, item 7)."""
 
 
 def setting_of(env_id: str) -> str:
@@ -724,7 +735,9 @@ if __name__ == "__main__":
                 mb_mask = None if b_mask_all is None else b_mask_all[mb]
                 newlogprob, entropy = agent.log_prob_entropy(b_obs_all[mb], b_raw_all[mb], mb_mask)
                 newvalue = agent.get_value(b_critic_all[mb])
-                logratio = newlogprob - logprobs_all[mb]
+                # ALGO LOGIC: guard (item 7): a committed action far out in the Gaussian's tail
+                # must not overflow the ratio (an overflow turns every parameter into NaN)
+                logratio = (newlogprob - logprobs_all[mb]).clamp(-MAX_LOG_RATIO, MAX_LOG_RATIO)
                 ratio = logratio.exp()
                 with torch.no_grad():
                     # calculate approx_kl http://joschu.net/blog/kl-approx.html
@@ -767,6 +780,10 @@ if __name__ == "__main__":
         writer.add_scalar("losses/approx_kl", approx_kl.item(), global_step)
         writer.add_scalar("losses/clipfrac", np.mean(clipfracs), global_step)
         writer.add_scalar("losses/explained_variance", explained_var, global_step)
+        if not discrete:
+            writer.add_scalar(
+                "charts/action_std", agent.actor_logstd.exp().mean().item(), global_step
+            )
         sps = int(global_step / (time.time() - start_time))
         writer.add_scalar("charts/SPS", sps, global_step)
 

@@ -479,6 +479,7 @@ METRICS: dict[str, str] = {
     "charts/eval_return": "mean return of the evaluation episodes of the greedy committed policy",
     "charts/learning_rate": "the optimizer's current learning rate (annealed if configured)",
     "charts/SPS": "leader steps per second of wall time",
+    "charts/action_std": "mean std of the clipped-Gaussian head in box-width units (Box actions)",
     "charts/time_to_target": "wall-clock seconds until the evaluation first reached the target",
     "losses/value_loss": "the critic's mean squared error against the GAE returns",
     "losses/policy_loss": "PPO's clipped surrogate policy loss",
