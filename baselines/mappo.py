@@ -113,6 +113,7 @@ from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
 from stackelberg_zoo.envs.pomdp.episode import Phase
+from stackelberg_zoo.envs.pomdp.followers import MultiplicativeWeightsResponse
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
 from stackelberg_zoo.equilibrium.gaps import bne_gap
 from stackelberg_zoo.equilibrium.stackelberg import robust_commitment
@@ -143,6 +144,8 @@ class Args:
         "mw", "hedge", "regret_matching", "regret_matching_plus", "exp3", "best_response"
     ] = "mw"
     """the followers' response algorithm (the paper: multiplicative weights)"""
+    mw_eps: float = 0.01
+    """the MW followers' learning rate: `w *= (1 + eps)^u` (the paper: 0.01); `--follower mw`"""
     vectorization: Literal["auto", "vector_entry_point", "sync"] = "auto"
     """how to batch the envs: `auto` uses the POMDP's batched VectorEnv (MW followers) when
     registered, else Gymnasium's sync vector of single envs (SAME_STEP autoreset either way)"""
@@ -252,9 +255,18 @@ def setting_of(env_id: str) -> str:
     return setting
 
 
+def followers_of(args: Args) -> str | MultiplicativeWeightsResponse:
+    """The env's `followers` argument: `--follower`, with `--mw-eps` for MW."""
+    if args.follower == "mw":
+        return MultiplicativeWeightsResponse(eps=args.mw_eps)
+    if args.mw_eps != Args.mw_eps:
+        raise ValueError(f"--mw-eps applies to --follower mw, got --follower {args.follower}")
+    return args.follower
+
+
 def make_envs(args: Args, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
     """The training envs: the batched POMDP when registered, else a SAME_STEP sync vector."""
-    kwargs = dict(env_kwargs, followers=args.follower)
+    kwargs = dict(env_kwargs, followers=followers_of(args))
     mode = args.vectorization
     if mode == "auto":  # the batched POMDP runs the paper's MW followers only
         batched = gym.spec(args.env_id).vector_entry_point is not None and args.follower == "mw"
@@ -622,7 +634,7 @@ if __name__ == "__main__":
 
     # env setup
     envs = make_envs(args, env_kwargs)
-    eval_env = gym.make(args.env_id, followers=args.follower, **env_kwargs)
+    eval_env = gym.make(args.env_id, followers=followers_of(args), **env_kwargs)
     game = eval_env.unwrapped.game
     obs_space = envs.single_observation_space
     action_space = envs.single_action_space
@@ -822,7 +834,8 @@ if __name__ == "__main__":
     # the learned mechanism, next to the exact optimum
     lines = [
         f"run {run_name}: {global_step} leader steps in {elapsed:.1f} s ({args.setting}, "
-        f"followers {args.follower}, critic {args.critic}, p={args.response_phase_prob})",
+        f"followers {args.follower}{f' eps={args.mw_eps}' if args.follower == 'mw' else ''}, "
+        f"critic {args.critic}, p={args.response_phase_prob})",
         "learned mechanism (greedy committed policy):",
         *("  " + line for line in describe_mechanism(game, last_eval.policy)),
         "followers' learned reward-phase play (last evaluation episode):",

@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 import torch
 
+from stackelberg_zoo.envs.pomdp.followers import MultiplicativeWeightsResponse
+
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = ROOT / "baselines"
 TRAINERS = ("mappo.py", "random_search.py", "ippo_simultaneous.py")
@@ -117,9 +119,21 @@ def test_mappo_smoke_mspm(tmp_path):
         *("--env-id", "StackelbergZoo/MspmPOMDP-v0"),
         *("--env-kwargs", '{"values": "pi", "n_response": 40, "n_reward": 10}'),
         *("--total-timesteps", "1024", "--num-envs", "4", "--num-steps", "64", "--no-save-model"),
+        *("--mw-eps", "0.5"),
         cwd=tmp_path,
     )
-    assert "visit follower" in out
+    assert "visit follower" in out and "followers mw eps=0.5" in out
+
+
+def test_followers_of_applies_mw_eps_to_mw_only(mappo):
+    assert mappo.followers_of(mappo.Args()).eps == 0.01
+    followers = mappo.followers_of(mappo.Args(mw_eps=0.5))
+    assert isinstance(followers, MultiplicativeWeightsResponse) and followers.eps == 0.5
+    assert mappo.followers_of(mappo.Args(follower="hedge")) == "hedge"
+    with pytest.raises(ValueError, match="--follower hedge"):
+        mappo.followers_of(mappo.Args(follower="hedge", mw_eps=0.5))
+    with pytest.raises(ValueError, match="eps"):
+        mappo.followers_of(mappo.Args(mw_eps=0.0))
 
 
 @pytest.mark.slow
