@@ -97,9 +97,17 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                task="pi", algorithm=MAIN, baseline="message_free_spm"),
     *(
         Experiment(f"mspm-t{t}", "mspm", {"values": "uniform", "n_values": t, "n_messages": 2},
-                   5_000_000, 2 if t == 3 else 1, task=f"msgspace-t{t}", algorithm=MAIN,
+                   5_000_000, 2, task=f"msgspace-t{t}", algorithm=MAIN,
                    baseline="message_free_spm")
         for t in (3, 4, 5, 6)
+    ),
+    # The same with faster MW followers (eps 0.5 instead of the paper's 0.01), t = 4..6.
+    *(
+        Experiment(f"mspm-t{t}-eps0.5", "mspm",
+                   {"values": "uniform", "n_values": t, "n_messages": 2}, 5_000_000, 2,
+                   flags=("--mw-eps", "0.5"), task=f"msgspace-t{t}",
+                   algorithm=f"{MAIN}/mw-eps-0.5", baseline="message_free_spm")
+        for t in (4, 5, 6)
     ),
 )  # fmt: skip
 """Every experiment of the sweep. The seed counts fit one 2-core machine in well under an hour
@@ -141,6 +149,8 @@ FIGURES: tuple[Figure, ...] = (
            _names("simple-allocation-k3"), "algorithm"),
     Figure("mspm", "MSPM, 2 messages (leader value = minus welfare loss)",
            ("mspm-pi", "mspm-t3", "mspm-t4", "mspm-t5", "mspm-t6")),
+    Figure("mspm-eps0.5", "MSGSpace, 2 messages, MW followers with eps 0.5",
+           ("mspm-t4-eps0.5", "mspm-t5-eps0.5", "mspm-t6-eps0.5")),
 )  # fmt: skip
 """The learning-curve figures."""
 

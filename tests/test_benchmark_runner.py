@@ -301,9 +301,9 @@ def test_record_of_a_fake_run(tmp_path, fake):
 
 def test_select_and_bad_arguments_name_the_value(fake):
     baselines, _ = fake
-    chosen = sweep.select(reproduce.EXPERIMENTS, ["mspm-*", "escape-pure"])
-    assert [e.name for e in chosen] == ["escape-pure", "mspm-pi", "mspm-t3", "mspm-t4",
-                                        "mspm-t5", "mspm-t6"]  # fmt: skip
+    chosen = sweep.select(reproduce.EXPERIMENTS, ["mspm-t?", "escape-pure"])
+    assert [e.name for e in chosen] == ["escape-pure", "mspm-t3", "mspm-t4", "mspm-t5",
+                                        "mspm-t6"]  # fmt: skip
     with pytest.raises(ValueError, match="'nope'"):
         sweep.select(reproduce.EXPERIMENTS, ["nope"])
     with pytest.raises(ValueError, match="-1"):
