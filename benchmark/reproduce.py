@@ -101,10 +101,10 @@ EXPERIMENTS: tuple[Experiment, ...] = (
                    baseline="message_free_spm")
         for t in (3, 4, 5, 6)
     ),
-    # The same with faster MW followers (eps 0.5 instead of the paper's 0.01), t = 4..6.
+    # The same with faster MW followers (eps 0.5 instead of the paper's 0.01), t = 4..6, 8M steps.
     *(
         Experiment(f"mspm-t{t}-eps0.5", "mspm",
-                   {"values": "uniform", "n_values": t, "n_messages": 2}, 5_000_000, 2,
+                   {"values": "uniform", "n_values": t, "n_messages": 2}, 8_000_000, 2,
                    flags=("--mw-eps", "0.5"), task=f"msgspace-t{t}",
                    algorithm=f"{MAIN}/mw-eps-0.5", baseline="message_free_spm")
         for t in (4, 5, 6)
