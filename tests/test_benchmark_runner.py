@@ -459,6 +459,33 @@ def test_report_judges_section_5_and_writes_figures(tmp_path):
     marl = json.loads((out / "fig" / "marl_eval.json").read_text())
     assert set(marl["normal_form"]) == {"escape", "escape-randomized", "maintain",
                                         "maintain-randomized"}  # fmt: skip
+    assert "not measured: run `python benchmark/bcce_rate.py" in bcce
+
+
+def fixed_leader_side_file(out, gaps):
+    rounds = [10, 100, 1000, 10000][: len(gaps)]
+    results = {"escape": {"rounds": rounds, "gap": gaps, "allowance": [1.0] * len(gaps),
+                          "slope": -0.9}}  # fmt: skip
+    (out / reproduce.BCCE_RATE_FILE).write_text(json.dumps({"seeds": 3, "results": results}))
+
+
+@pytest.mark.parametrize(
+    ("gaps", "met"),
+    [
+        ([0.6, 0.5, 0.2, 0.05], "| yes |"),
+        ([0.6, 0.5, 0.2, 0.3], "| **no** |"),
+        ([0.6, 2.0, 0.2, 0.05], "| **no** |"),
+    ],
+    ids=["decreasing-within", "rising-at-the-end", "above-allowance"],
+)
+def test_fixed_leader_row_reads_the_bcce_rate_side_file(tmp_path, gaps, met):
+    out = tmp_path / "out"
+    sweep.commit(out, synthetic("escape-pure", 1, 1.0, reached_at=(10, 0.5)))
+    fixed_leader_side_file(out, gaps)
+    report = reproduce.aggregate(out, out / "page.md", out / "fig", "python x")
+    row = next(line for line in report.read_text().splitlines() if "Any setting, fixed" in line)
+    assert row.endswith(met)
+    assert f"escape {gaps[0]:.3f} → {gaps[-1]:.4f} (allowance 1.000, slope -0.90)" in row
 
 
 # -- real trainers -------------------------------------------------------------------------------
