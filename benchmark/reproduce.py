@@ -192,7 +192,7 @@ class Check:
     setting: str
     target: str
     experiments: tuple[str, ...]
-    judge: Callable[[Mapping[str, tuple[Summary, list]]], Verdict]
+    judge: Callable[..., Verdict]
     partial: bool = False
     side_file: str | None = None
 
