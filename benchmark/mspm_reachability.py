@@ -54,8 +54,9 @@ from stackelberg_zoo.equilibrium.gaps import bne_gap
 ABOVE = 1e-3
 """Offset of the "just above a value level" prices (that level refuses, the next one buys)."""
 BELOW = 1e-7
-"""Prices on a value level are posted this much below it, so float rounding cannot make the
-level refuse (the env compares values with prices cast to the action dtype)."""
+"""Prices on a value level are posted this much below it, so that the level buys even if the
+price is rounded on the way (0.4 as a float32 is above 0.4); the surplus this adds is far
+below `ACCEPT_TOL`."""
 ACCEPT_TOL = 1e-6
 """The trainer's `--target-tol`: loss and deviation gains up to this count as zero."""
 
