@@ -159,18 +159,21 @@ def gap_within_bound(report, delta=1e-3):
     certificate = report.certificate
     T = certificate.rounds
     gaps = report.gaps.agent_form
+    allowances = certificate.agent_form_allowance(delta)
     for i, gap in enumerate(gaps):
-        allowance = 0.0
-        for count, bound, spread in zip(
-            certificate.type_counts[i],
-            certificate.bound[i],
-            certificate.payoff_range[i],
-            strict=True,
-        ):
-            if count:
-                margin = bounds.azuma_margin(int(count), max(float(spread), 1e-12), delta)
-                allowance += bound + count * margin
-        assert gap <= allowance / T + 1e-12
+        # The allowance, recomputed by hand for one follower: bound plus margin per type.
+        by_hand = sum(
+            bound + count * bounds.azuma_margin(int(count), max(float(spread), 1e-12), delta)
+            for count, bound, spread in zip(
+                certificate.type_counts[i],
+                certificate.bound[i],
+                certificate.payoff_range[i],
+                strict=True,
+            )
+            if count
+        )
+        assert allowances[i] == pytest.approx(by_hand / T, rel=1e-12)
+        assert gap <= allowances[i] + 1e-12
         # And the identity with the realised regret, exactly.
         realised = certificate.realised_regret[i]
         assert gap == pytest.approx(np.maximum(realised, 0).sum() / T, abs=1e-12)

@@ -299,6 +299,28 @@ class RegretCertificate:
             return np.full(len(values), np.nan)
         return np.array([v.sum() / self.rounds for v in values])
 
+    def agent_form_allowance(self, delta: float = 1e-3) -> np.ndarray:
+        """``[n]`` per-follower bound on the agent-form BCCE gap of the sampled play.
+
+        ``Σ_θ (bound[θ] + N_θ · azuma_margin(N_θ, payoff_range[θ], δ)) / T``: each type's
+        learner regret bound plus the Azuma margin of sampling its play; with probability at
+        least ``1 - δ`` per type the realised regret stays below it (``nan`` with no rounds).
+        Meaningful for ``bound_kind == "deterministic"``.
+        """
+        if self.rounds == 0:
+            return np.full(len(self.bound), np.nan)
+        totals = []
+        for counts, bound, spread in zip(
+            self.type_counts, self.bound, self.payoff_range, strict=True
+        ):
+            total = sum(
+                float(b) + int(n) * bounds.azuma_margin(int(n), max(float(c), 1e-12), delta)
+                for n, b, c in zip(counts, bound, spread, strict=True)
+                if n
+            )
+            totals.append(total / self.rounds)
+        return np.array(totals)
+
     def __eq__(self, other) -> bool:
         return isinstance(other, RegretCertificate) and _data_equal(self, other)
 
