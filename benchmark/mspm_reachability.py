@@ -49,6 +49,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 import stackelberg_zoo.envs  # noqa: F401  (registers the ids)
 from stackelberg_zoo.envs.core import induced_bayesian_game, leader_value
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
+from stackelberg_zoo.envs.mspm.reference import MessageMechanism, PriceNode, mechanism_policy
 from stackelberg_zoo.equilibrium.gaps import bne_gap
 
 ABOVE = 1e-3
@@ -89,17 +90,13 @@ class RobustMechanism:
 
     def policy(self, game: SequentialPriceMechanism):
         """The mechanism as a leader policy (observation -> action) of `game`'s POMDP."""
-
-        def act(observation) -> np.ndarray:
-            view = game.decode_observation(observation)
-            tree = self.trees[tuple(int(m) for m in view.messages)]
-            visit = tree.first if view.unvisited[tree.first] else 1 - tree.first
-            action = np.zeros(3)
-            action[visit] = 1.0
-            action[2] = tree.first_price if visit == tree.first else tree.second_price
-            return action
-
-        return act
+        trees = {
+            profile: PriceNode(
+                tree.first, tree.first_price, None, PriceNode(1 - tree.first, tree.second_price)
+            )
+            for profile, tree in self.trees.items()
+        }
+        return mechanism_policy(MessageMechanism(self.message_maps, trees, 2, 1), game)
 
 
 def candidate_prices(levels: np.ndarray, steps: int) -> np.ndarray:
