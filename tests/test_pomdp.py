@@ -2,14 +2,12 @@
 
 import itertools
 import pickle
-import warnings
 
 import gymnasium
 import numpy as np
 import pettingzoo
 import pytest
-from gymnasium.utils.env_checker import check_env, data_equivalence
-from pettingzoo import test as pzt
+from gymnasium.utils.env_checker import data_equivalence
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome
 from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
@@ -309,28 +307,6 @@ CASES = [(s.name, kwargs) for s in POMDP_SETTINGS for kwargs in SETTING_KWARGS[s
 IDS = [
     f"{name}-{i}" for name, kwargs_list in SETTING_KWARGS.items() for i in range(len(kwargs_list))
 ]
-
-
-@pytest.mark.parametrize(("setting", "kwargs"), CASES, ids=IDS)
-def test_pettingzoo_api_test(setting, kwargs):
-    env = aec_env(setting=setting, **SHORT, **kwargs)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Observation is a single number")
-        warnings.filterwarnings("ignore", message="Observation is not a NumPy array")
-        warnings.filterwarnings("ignore", message="Observation space for each agent probably")
-        warnings.filterwarnings("ignore", message="Observation numpy array is all zeros")
-        pzt.api_test(env, num_cycles=100)
-    env.reset(seed=1)
-    assert env.unwrapped.state_space.contains(env.state())
-
-
-@pytest.mark.parametrize(("setting", "kwargs"), CASES, ids=IDS)
-def test_gymnasium_check_env(setting, kwargs):
-    spec_id = next(s.gymnasium_id for s in POMDP_SETTINGS if s.name == setting)
-    env = gymnasium.make(spec_id, render_mode="ansi", **SHORT, **kwargs).unwrapped
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*symmetric and normalized space")
-        check_env(env)
 
 
 def test_every_setting_is_registered_in_both_registries():
