@@ -197,11 +197,11 @@ def evaluate(policy: TablePolicy, env: gym.Env, episodes: int, seed: int) -> Eva
     strategies: tuple[np.ndarray, ...] = ()
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
-        total, report, done = 0.0, None, False
+        total, done = 0.0, False
         while not done:
-            obs, reward, done, _, info = env.step(policy(obs))
+            obs, reward, done, _, _ = env.step(policy(obs))
             total += reward
-            report = info.get("response", report)
+        report = env.unwrapped.pomdp.report  # the response phase's report
         strategies = tuple(report.strategy)
         returns.append(total)
         values.append(leader_value(induced, list(strategies)))

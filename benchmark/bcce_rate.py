@@ -66,11 +66,9 @@ def response_gap(
     queries = rounds * sum(game.n_follower_actions)
     pomdp = StackelbergPOMDP(game, "mw", n_response=queries, n_reward=1)
     observation, _ = pomdp.reset(np.random.default_rng(seed))
-    report = None
-    while report is None:
-        step = pomdp.step(policy(observation))
-        observation = step.observation
-        report = step.info.get("response")
+    while pomdp.report is None:
+        observation = pomdp.step(policy(observation)).observation
+    report = pomdp.report
     allowances = report.certificate.agent_form_allowance(delta)
     gaps = np.asarray(report.gaps.agent_form)
     if np.any(gaps > allowances + 1e-12):
