@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK = ROOT / "benchmark"
 sys.path.insert(0, str(BENCHMARK))
 
+import equilibrium_speed  # noqa: E402
 import reproduce  # noqa: E402
 import sweep  # noqa: E402
 
@@ -645,3 +646,29 @@ def test_ray_backend_on_a_local_instance(tmp_path, fake):
     assert [r["final"]["leader_value"] for r in records] == [1.0, 0.75]
     assert len(starts(log)) == 2
     assert sweep.plan(specs, tmp_path).todo == ()  # a re-run would skip both
+
+
+# -- speed benchmark verdicts (no timing: the timings are given) ---------------------------------
+
+
+def test_speed_verdict_is_on_the_median_and_flags_noise():
+    timing = equilibrium_speed.Timing
+    assert equilibrium_speed.verdict(timing((0.5, 0.6, 0.7))) == "OK"
+    assert equilibrium_speed.verdict(timing((0.9, 1.1, 0.95))) == "OK (noisy)"
+    assert equilibrium_speed.verdict(timing((1.2, 0.9, 1.3))) == "MISSED (noisy)"
+    assert equilibrium_speed.verdict(timing((1.2, 1.3, 1.25))) == "MISSED"
+    assert timing((1.0, 3.0, 2.0)).scaled(5).median == 10.0
+    with pytest.raises(ValueError, match="repeats must be a positive int, got 0"):
+        equilibrium_speed.time_repeats(lambda: None, 0)
+
+
+@pytest.mark.parametrize(("seconds", "status"), [(0.25, 0), (2.0, 1)])
+def test_speed_benchmark_exits_1_on_a_missed_target(monkeypatch, capsys, seconds, status):
+    def fake(run, repeats):
+        return equilibrium_speed.Timing((seconds,) * repeats)
+
+    monkeypatch.setattr(equilibrium_speed, "time_repeats", fake)
+    assert equilibrium_speed.main(["--calls", "100000", "--repeats", "3"]) == status
+    out = capsys.readouterr().out
+    assert out.count("target < 1 s: MISSED" if status else "target < 1 s: OK") == 5
+    assert ("0/5 targets met (exit status 1)" if status else "5/5 targets met") in out
