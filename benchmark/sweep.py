@@ -7,7 +7,9 @@ and one result JSON is written **atomically** (a temporary file in the same fold
 ``os.replace``) to ``OUT/results/<experiment>/seed_<seed>.json``. That file is the only thing
 that marks a run as finished: a re-run skips runs whose JSON exists, and a killed run (or a
 crash while writing) leaves at most a scratch folder and a dot-prefixed temporary file, which
-the next sweep removes and redoes.
+the next sweep removes and redoes. A result file damaged some other way (:func:`read_result`
+says how) is named in a warning, moved aside to ``seed_<seed>.json.corrupt-<n>`` and its run
+redone (:func:`plan`); aggregation leaves it out with a warning (:func:`load_results`).
 
 Backends: a local pool of ``--workers`` threads, each driving one trainer subprocess (the
 default), or Ray tasks (``ray.init()`` local by default, or a cluster address). Either way the
