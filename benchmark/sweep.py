@@ -322,9 +322,10 @@ class CorruptResult(ValueError):
         self.path = Path(path)
 
 
-_NUMBER_KEYS = ("leader_value", "optimum", "steps", "wall_time_s")
-_OPTIONAL_NUMBER_KEYS = (
-    "target", "optimality_gap", "bcce_gap", "bcce_gap_bound", "deviation_gain",
+_NUMBER_KEYS = ("steps", "wall_time_s")
+_OPTIONAL_NUMBER_KEYS = (  # null: the trainer logged NaN (a result, not a corruption)
+    "leader_value", "optimum", "target", "optimality_gap", "bcce_gap", "bcce_gap_bound",
+    "deviation_gain",
 )  # fmt: skip
 
 

@@ -256,7 +256,7 @@ CORRUPTIONS = {
     "binary": (lambda record: b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "not UTF-8"),
     "list": (lambda record: b"[]", "a JSON list, not an object"),
     "missing-keys": (_without_final, "missing keys ['final']"),
-    "wrong-type": (_string_value, "final.leader_value is '1.0', not a number"),
+    "wrong-type": (_string_value, "final.leader_value is '1.0', not a number or null"),
     "other-run": (_other_run, "seed 7, not 'escape-pure' seed 2"),
 }
 
@@ -308,6 +308,17 @@ def test_corrupt_result_is_named_listed_left_out_then_moved_aside_and_rerun(
     sweep.plan(specs, out, warn=warnings.append)
     assert path.with_name("seed_2.json.corrupt-2").read_bytes() == original
     assert kept.read_bytes() == original
+
+
+def test_a_nan_result_is_a_result_not_a_corruption(tmp_path):
+    record = synthetic("escape-pure", 1, 1.0)
+    record["final"].update(leader_value=None, optimality_gap=None, bcce_gap=None)
+    path = sweep.commit(tmp_path, record)  # what a trainer that logged NaN leaves
+    assert sweep.read_result(path) == record
+    spec = sweep.RunSpec("escape-pure", 1, "normal_form", "mappo", "x.py", (), "0")
+    assert sweep.plan([spec], tmp_path).corrupt == () and path.is_file()
+    page = reproduce.aggregate(tmp_path, tmp_path / "page.md", tmp_path / "fig", "x").read_text()
+    assert "| `escape-pure` | escape | stackelberg-pomdp/state-critic | 1 | 1.0000 |" in page
 
 
 def test_sweep_reruns_a_corrupt_result_and_keeps_it(tmp_path, fake):
