@@ -1,6 +1,6 @@
 """BCCE gap of the followers' play against a fixed leader, as the response phase grows.
 
-The last row of SETTINGS.md section 5: with the leader fixed, the no-regret followers' play
+The last reproduction target of docs/settings.md: with the leader fixed, the followers' play
 approaches a Bayesian coarse-correlated equilibrium at the no-regret rate. For each setting the
 leader is fixed at its exact reference optimum; the Stackelberg POMDP runs its response phase
 with the paper's MW followers (eps = 0.01) for growing lengths, and the script reports the

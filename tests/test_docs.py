@@ -341,6 +341,66 @@ def test_quickstart_commands_are_the_readmes():
     assert readme and quickstart[0] == readme[0]
 
 
+def test_reproduce_commands_cover_every_experiment():
+    import shlex
+
+    settings = (DOCS / "settings.md").read_text("utf-8")
+    assert "<!-- generated: reproduce-commands -->" in settings
+    expanded = env_pages.expand_markers(settings, "settings.md")
+    sweep_lines, trainer_lines = (
+        [line for line in block.splitlines() if line.strip()]
+        for block in fenced_blocks(expanded, "bash")
+    )
+    reproduce = env_pages.sweep_module()
+    assert len(sweep_lines) == len(trainer_lines) == len(reproduce.EXPERIMENTS)
+    for experiment, sweep_line, trainer_line in zip(
+        reproduce.EXPERIMENTS, sweep_lines, trainer_lines, strict=True
+    ):
+        words = shlex.split(sweep_line, comments=True)
+        assert words == [
+            ".venv/bin/python", "benchmark/reproduce.py", "--only", experiment.name
+        ]  # fmt: skip
+        assert f"# {experiment.seeds} seeds x {experiment.total_timesteps:,} steps" in sweep_line
+        (spec, *_) = reproduce.sweep.run_specs([experiment], ROOT / "baselines")
+        script, *args = shlex.split(trainer_line)[1:]
+        assert script == f"baselines/{experiment.trainer}.py"
+        assert ["--no-progress-bar", *args] == list(spec.args)  # what the sweep runs
+
+
+def test_no_file_cites_the_developers_notes():
+    # Users have the docs, not the developers' notes: nothing outside tests cites them.
+    folders = ("docs", "benchmark", "envs", "equilibrium", "baselines", "examples", ".ci")
+    files = [ROOT / name for name in ("README.md", "Makefile", "mkdocs.yml", "pyproject.toml")]
+    for folder in folders:
+        files += [p for p in (ROOT / folder).rglob("*") if p.suffix in {".py", ".md", ""}]
+    for path in files:
+        if path.is_file() and "results" not in path.relative_to(ROOT).parts[:2]:
+            text = path.read_text("utf-8", errors="replace")
+            assert "SETTINGS.md" not in text and "../shared" not in text, path
+
+
+def test_documented_mkdocs_commands_silence_the_end_of_life_notice():
+    for page in PAGES:
+        for line in page.read_text("utf-8").splitlines():
+            if re.search(r"-m mkdocs (serve|build)", line):
+                assert "NO_MKDOCS_2_WARNING=1" in line, (page, line)
+
+
+def test_make_takes_the_cpu_torch_with_a_bounded_fallback_and_installs_ray():
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert "TORCH_INDEX ?= https://download.pytorch.org/whl/cpu" in makefile
+    recipe = re.search(
+        r"pip install --quiet --timeout (\d+) --retries 0 \\\n\t+--index-url \$\(TORCH_INDEX\) "
+        r'"\$\(TORCH\)" \\\n\t\|\| \{ echo [^\n]*\n\t+\$\(BIN\)/python -m pip install --quiet '
+        r'"\$\(TORCH\)"; \}',
+        makefile,
+    )
+    assert recipe and int(recipe.group(1)) <= 15, "CPU index first, bounded, then the default"
+    assert '-e ".[train,test,docs,ray]"' in makefile
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "make setup TORCH_INDEX=" in readme and "GB" in readme
+
+
 def test_home_picture_is_a_hand_drawn_svg_with_a_title():
     svg = DOCS / "assets" / "stackelberg-pomdp.svg"
     root = ET.parse(svg).getroot()

@@ -801,6 +801,7 @@ GENERATORS: dict[str, Callable[[str], str]] = {
     "pomdp-settings": pomdp_settings_table,
     "follower-algorithms": follower_table,
     "citation-bibtex": citation_bibtex,
+    "reproduce-commands": lambda uri: sweep_module().commands_markdown(),
 }
 """``<!-- generated: NAME -->`` -> the function that renders it (given the page's uri)."""
 

@@ -1,6 +1,6 @@
 """The Stackelberg POMDP as plain logic: one object per environment, no PettingZoo or Gymnasium.
 
-An *episode* (SETTINGS.md section 1) is
+An *episode* (docs/settings.md, "The model") is
 
 1. a **response phase** of ``n_response`` sub-games: the follower response algorithm
    (:mod:`.followers`) chooses each sub-game's types and follower actions (one *response
@@ -12,7 +12,7 @@ An *episode* (SETTINGS.md section 1) is
 
 The return of an episode is therefore the leader's average utility against the followers'
 learned response. **One step is one leader turn of one sub-game**; there are no ignored
-steps between sub-games (the reference code inserts one, SETTINGS.md section 6). A step
+steps between sub-games (the reference code inserts one; see docs/settings.md). A step
 whose action ends a sub-game also starts the next one, so the observation it returns is
 the leader's first observation in the next sub-game.
 
