@@ -404,9 +404,9 @@ if __name__ == "__main__":
         print(f"{stopped}no finished episode yet; nothing saved (run {run_name})", file=sys.stderr)
         sys.exit(128 + stop.signum)
     if best is None:
-        raise ValueError(
-            f"no episode finished within --total-timesteps {args.total_timesteps}; raise it"
-        )
+        print(f"no episode finished within --total-timesteps {args.total_timesteps}; raise it "
+              f"(run {run_name})", file=sys.stderr)  # fmt: skip
+        sys.exit(1)
 
     lines = [
         f"{stopped}run {run_name}: {global_step} leader steps, {episodes} random policies in "
