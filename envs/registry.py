@@ -97,8 +97,8 @@ class Setting:
     env_module: str | None = None
     parallel: bool = False
     batched_game: str | type | None = None
-    default_game: Mapping[str, Any] = field(default_factory=dict)
-    trainer_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    default_game: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    trainer_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.isidentifier():
