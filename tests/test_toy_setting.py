@@ -161,6 +161,26 @@ def test_every_builtin_setting_is_found_by_each_of_its_ids():
         registry.setting_for_id("nope")
 
 
+@pytest.mark.parametrize("setting", registry.BUILTIN_SETTINGS, ids=lambda s: s.name)
+def test_observation_fields_name_every_reachable_observation_apart(setting):
+    """`evaluate.py` finds a saved action by these names: they must tell observations apart."""
+    game = setting.make_game()
+    space = game.leader_action_space
+    space.seed(0)
+    seen: dict[bytes, str] = {}
+
+    def policy(obs):
+        seen[np.ascontiguousarray(np.asarray(obs)).tobytes()] = json.dumps(
+            game.observation_fields(obs), sort_keys=True
+        )
+        return space.sample()
+
+    induced_bayesian_game(game, policy)
+    assert len(seen) >= 1 and len(set(seen.values())) == len(seen)
+    assert isinstance(game.value_meaning, str) and game.value_meaning
+    assert game.learning_target(0.005).value == pytest.approx(game.reference().optimum)
+
+
 if __name__ == "__main__":
     registry.register_setting(TOY)
     sys.argv = [str(ROOT / "baselines" / "mappo.py"), *sys.argv[1:]]
