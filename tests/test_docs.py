@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import importlib
 import importlib.util
@@ -460,8 +459,7 @@ def test_literal_block_becomes_a_fenced_block():
 
 
 def _trainer_doc(name: str):
-    source = (ROOT / "baselines" / f"{name}.py").read_text("utf-8")
-    return source, env_pages.split_trainer_docstring(ast.get_docstring(ast.parse(source)))
+    return env_pages.read_trainer_doc(name)
 
 
 def _package_sources() -> str:
@@ -538,17 +536,14 @@ def test_trainer_page_shows_details_and_the_results_page_rows():
 
 
 def test_split_trainer_docstring_and_result_rows_on_synthetic_input():
-    doc = (
-        "A trainer.\n\n    python baselines/x.py --env-id A \\\n        --seed 2\n\n"
-        "Implementation details:\n\n1. one `f`\n   more\n2. two\n"
-    )
-    split = env_pages.split_trainer_docstring(doc)
+    doc = "A trainer.\n\n    python baselines/x.py --env-id A \\\n        --seed 2\n    tb\n"
+    split = env_pages.split_trainer_docstring(doc, "1. one `f`\n   more\n2. two\n")
     assert split.n_details == 2 and split.details.startswith("1. one")
     assert split.command == "python baselines/x.py --env-id A --seed 2"
-    with pytest.raises(ValueError, match="no 'Implementation details:'"):
-        env_pages.split_trainer_docstring("A trainer.\n\n1. x\n")
+    with pytest.raises(ValueError, match=r"numbered 1, 2, \.\.\., got \[\]"):
+        env_pages.split_trainer_docstring("A trainer.\n", "no list\n")
     with pytest.raises(ValueError, match=r"numbered 1, 2, \.\.\., got \[1, 3\]"):
-        env_pages.split_trainer_docstring("T.\nImplementation details:\n1. a\n3. b\n")
+        env_pages.split_trainer_docstring("T.\n", "1. a\n3. b\n")
     page = (
         "# Results\n\nGenerated on 2026-01-02; x\n\n## All experiments\n\n"
         "| experiment | value |\n|---|---|\n| `a` | 1 |\n| `b` | 2 |\n| `c` | 3 |\n\n"

@@ -60,7 +60,6 @@ phase.
 from __future__ import annotations
 
 import abc
-import importlib
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -69,6 +68,7 @@ import gymnasium
 import numpy as np
 from gymnasium.utils import seeding
 
+from stackelberg_zoo.envs import registry
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.episode import (
     MAX_INDUCED_PROFILES,
@@ -89,22 +89,6 @@ from stackelberg_zoo.envs.pomdp.followers import (
 )
 from stackelberg_zoo.equilibrium import bounds
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights, normalised_weights
-
-BATCHED_GAMES: dict[str, str] = {
-    "stackelberg_zoo.envs.normal_form.game:NormalFormStackelberg": (
-        "stackelberg_zoo.envs.normal_form.batched:BatchedNormalForm"
-    ),
-    "stackelberg_zoo.envs.matrix_design.game:MatrixDesign": (
-        "stackelberg_zoo.envs.matrix_design.batched:BatchedMatrixDesign"
-    ),
-    "stackelberg_zoo.envs.simple_allocation.game:SimpleAllocation": (
-        "stackelberg_zoo.envs.simple_allocation.batched:BatchedSimpleAllocation"
-    ),
-    "stackelberg_zoo.envs.mspm.game:SequentialPriceMechanism": (
-        "stackelberg_zoo.envs.mspm.batched:BatchedSequentialPriceMechanism"
-    ),
-}
-"""Scalar game class -> its batched game class (``"module:Class"`` both)."""
 
 UNIFORM_BLOCK = 256
 """Doubles drawn per refill of a copy's uniform buffer."""
@@ -160,11 +144,6 @@ def inverse_cdf(rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
     for partial in sums[1:]:
         chosen += partial <= target
     return np.minimum(chosen, width - 1, out=chosen)
-
-
-def _load(path: str) -> Any:
-    module, _, attribute = path.partition(":")
-    return getattr(importlib.import_module(module), attribute)
 
 
 # -- the per-setting vectorised sub-game ---------------------------------------------------------
@@ -279,19 +258,19 @@ class BatchedGame(abc.ABC):
 
 
 def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
-    """The batched version of ``game`` for ``num_envs`` copies.
+    """The batched version of ``game`` for ``num_envs`` copies (its setting's ``batched_game``).
 
     Raises:
         ValueError: If ``game``'s setting has no batched implementation.
     """
-    for scalar, batched in BATCHED_GAMES.items():
-        if isinstance(game, _load(scalar)):
-            return _load(batched)(game, num_envs)
-    raise ValueError(
-        f"no batched implementation for a {type(game).__name__} (batched settings: "
-        f"{sorted(path.rpartition(':')[2] for path in BATCHED_GAMES)}); use the single "
-        f"StackelbergPOMDP for {game!r}"
-    )
+    setting = registry.setting_of(game)
+    if setting is None or setting.batched_game is None:
+        batched = sorted(s.name for s in registry.settings() if s.batched_game is not None)
+        raise ValueError(
+            f"no batched implementation for a {type(game).__name__} (batched settings: "
+            f"{batched}); use the single StackelbergPOMDP for {game!r}"
+        )
+    return registry.load(setting.batched_game)(game, num_envs)
 
 
 # -- per-copy uniform streams --------------------------------------------------------------------
@@ -387,7 +366,7 @@ class BatchedStackelbergPOMDP:
     """``num_envs`` Stackelberg POMDPs of one game, stepped together (see the module docstring).
 
     Args:
-        game: The setting's scalar game (one of :data:`BATCHED_GAMES`).
+        game: The setting's scalar game (of a setting with a ``batched_game``).
         num_envs: ``B >= 1``.
         followers: ``"mw"`` or a :class:`~.followers.MultiplicativeWeightsResponse`
             (``reward_play`` ``"argmax"`` or ``"sample"``).
