@@ -125,10 +125,10 @@ def evaluate(policy: SavedPolicy, env: gym.Env, episodes: int, seed: int) -> Eva
     strategies: tuple[np.ndarray, ...] = ()
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
-        report, done = None, False
+        done = False
         while not done:
-            obs, _, done, _, info = env.step(policy(obs))
-            report = info.get("response", report)
+            obs, _, done, _, _ = env.step(policy(obs))
+        report = env.unwrapped.pomdp.report  # the response phase's report
         strategies = tuple(report.strategy)
         values.append(leader_value(induced, list(strategies)))
         interim = bne_gap(induced.followers, list(strategies)).interim
