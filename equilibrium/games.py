@@ -16,6 +16,8 @@ construction, so a game is an immutable value.
 from __future__ import annotations
 
 import itertools
+import numbers
+import reprlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,22 +26,95 @@ PRIOR_TOL = 1e-9
 """How far a prior's total may be from 1 before it is rejected."""
 
 
+def check_tolerance(name: str, value) -> float:
+    """Validate a tolerance and return it as a float: a real, finite number ``>= 0``.
+
+    Every tolerance argument in this package goes through here, so a NaN, a negative
+    number, a bool or a string is refused with an error that names the argument.
+
+    Args:
+        name: The argument's name, used in error messages.
+        value: The tolerance received.
+
+    Raises:
+        TypeError: If ``value`` is a bool or not a real number.
+        ValueError: If it is NaN, infinite or negative.
+
+    Example:
+        >>> check_tolerance("tol", 1e-9)
+        1e-09
+    """
+    if isinstance(value, (bool, np.bool_, np.complexfloating)) or not isinstance(
+        value, (numbers.Real, np.number)
+    ):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = np.inf
+    if not np.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return number
+
+
+_NOT_FOUND = object()
+
+
+def _first_non_number(value):
+    """The first bool or non-real entry of nested lists/tuples/object arrays, or _NOT_FOUND."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, np.ndarray):
+            if item.dtype.kind == "O":
+                stack.extend(reversed(item.ravel().tolist()))
+            elif item.dtype.kind not in "iuf":
+                return item
+        elif isinstance(item, (bool, np.bool_, np.complexfloating)) or not isinstance(
+            item, (numbers.Real, np.number)
+        ):
+            return item
+    return _NOT_FOUND
+
+
 def as_finite_array(name: str, value, min_ndim: int = 0) -> np.ndarray:
     """Return ``value`` as a float64 array, rejecting non-numeric, NaN and infinite entries.
 
+    Only real numbers are accepted: strings (even numeric ones such as ``"1"``), bools,
+    complex numbers and other objects are refused rather than converted.
+
     Args:
         name: What the value is, used in error messages.
-        value: Anything ``np.asarray`` accepts.
+        value: A real number, a (nested) sequence of real numbers, or a numeric array.
         min_ndim: The smallest number of dimensions accepted.
 
     Raises:
-        TypeError: If ``value`` is not numeric.
+        TypeError: If ``value`` or an entry is not a real number (a bool or a string
+            included).
         ValueError: If it has NaN or infinite entries, or fewer than ``min_ndim`` dimensions.
     """
     try:
-        array = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array, got {value!r}") from error
+        raise TypeError(f"{name} must be a numeric array, got {reprlib.repr(value)}") from error
+    bad = _NOT_FOUND
+    if raw.dtype.kind == "O" or (raw.dtype.kind in "iuf" and isinstance(value, (list, tuple))):
+        bad = _first_non_number(value)  # numpy turns [True, 2] into integers
+    elif raw.dtype.kind not in "iuf":
+        bad = value
+    if bad is not _NOT_FOUND:
+        raise TypeError(
+            f"{name} must be a numeric array of real numbers (no bools or strings), got "
+            f"{reprlib.repr(value)}" + ("" if bad is value else f" (entry {bad!r})")
+        )
+    try:
+        array = raw.astype(np.float64)
+    except OverflowError as error:
+        raise ValueError(f"{name} must be finite, got {reprlib.repr(value)}") from error
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a numeric array, got {reprlib.repr(value)}") from error
     if array.ndim < min_ndim:
         raise ValueError(
             f"{name} must have at least {min_ndim} dimensions, got shape {array.shape}"
@@ -142,9 +217,12 @@ def check_distribution(name: str, p, shape: tuple[int, ...], tol: float = PRIOR_
     """Validate a probability array of the given shape and return it as float64.
 
     Raises:
+        TypeError: If ``p`` is not numeric, or ``tol`` is not a real number.
         ValueError: If the shape differs, an entry is negative (beyond ``-tol``), NaN or
-            infinite, or the total differs from 1 by more than ``tol`` per entry count.
+            infinite, the total differs from 1 by more than ``tol`` per entry count, or
+            ``tol`` is negative or not finite.
     """
+    tol = check_tolerance("tol", tol)
     p = as_finite_array(name, p)
     if p.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {p.shape}")
