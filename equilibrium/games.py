@@ -127,6 +127,22 @@ def as_finite_array(name: str, value, min_ndim: int = 0) -> np.ndarray:
     return array
 
 
+def check_range(name: str, array: np.ndarray) -> None:
+    """Refuse a payoff array whose range ``max − min`` overflows float64.
+
+    Solvers divide by the range (each player's LP rows are rescaled by it), so entries
+    such as ``±1e308`` are refused up front instead of turning into ``inf``/``nan`` there.
+
+    Raises:
+        ValueError: If ``max − min`` is not finite.
+    """
+    if array.size and not np.isfinite(float(array.max()) - float(array.min())):
+        raise ValueError(
+            f"{name} must have a finite range max - min, got entries from {array.min()!r} to "
+            f"{array.max()!r}"
+        )
+
+
 def _frozen(array: np.ndarray) -> np.ndarray:
     array = np.array(array, dtype=np.float64, copy=True)
     array.setflags(write=False)
@@ -163,6 +179,7 @@ class NormalFormGame:
             )
         if min(payoffs.shape) < 1:
             raise ValueError(f"every player needs at least one action, got shape {payoffs.shape}")
+        check_range("payoffs", payoffs)
         self.payoffs = _frozen(payoffs)
         if action_names is not None:
             action_names = tuple(tuple(str(a) for a in names) for names in action_names)
@@ -266,6 +283,7 @@ class BayesianGame:
             )
         if min(payoffs.shape) < 1:
             raise ValueError(f"every player needs a type and an action, got shape {payoffs.shape}")
+        check_range("payoffs", payoffs)
         self.payoffs = _frozen(payoffs)
         self.prior = _frozen(check_distribution("prior", prior, self.n_types))
 
