@@ -857,6 +857,51 @@ def _profile_value(leaders, probs, profile, x: np.ndarray) -> float:
     return float(sum(p * x @ lead[:, j] for p, lead, j in pairs))
 
 
+def _strong_profile(leaders, followers, probs, profile, x, thresholds) -> tuple[int, ...]:
+    """Each type's response at ``x`` after the strong tie-break.
+
+    A type of probability 0 does not move the objective, so the solver's choice for it is
+    arbitrary among its best responses: it gets the leader's favourite one. A type of
+    positive probability switches to a column within half its tie threshold (strictly
+    inside the feasible set of the switched profile's LP) that gives the leader more, if
+    any: the objective weighs types by their probabilities and HiGHS solves it to a
+    relative precision, so a gain for a rare type, or one small against another type's
+    payoffs, can be left on the table.
+    """
+    strong = []
+    for p, lead, follow, j, threshold in zip(
+        probs, leaders, followers, profile, thresholds, strict=True
+    ):
+        if p == 0:
+            strong.append(_leader_favourite(lead, follow, x, threshold))
+            continue
+        candidates = sorted({int(c) for c in _ties(follow, x, threshold / 2)} | {j})
+        best = max(candidates, key=lambda c: float(x @ lead[:, c]))
+        strong.append(best if float(x @ lead[:, best]) > float(x @ lead[:, j]) else j)
+    return tuple(strong)
+
+
+def _strong_answer(leaders, followers, probs, profile, x, tie_tol: float):
+    """The strong tie-break at ``x``, then the LP of a switched profile (it can only gain).
+
+    Repeated at most a few times; returns ``(profile, x)`` with the profile strong at ``x``.
+    """
+    thresholds = [tie_tol * span(follow) for follow in followers]
+    strong = _strong_profile(leaders, followers, probs, profile, x, thresholds)
+    for _ in range(5):
+        if strong == profile:
+            break
+        profile = strong
+        better = _profile_lp(leaders, followers, probs, profile, tie_tol)
+        if better is None or _profile_value(leaders, probs, profile, better) <= _profile_value(
+            leaders, probs, profile, x
+        ):
+            break
+        x = better
+        strong = _strong_profile(leaders, followers, probs, profile, x, thresholds)
+    return strong, x
+
+
 def _certified_dobss(leaders, followers, probs, tie_tol: float, tol: float):
     """DOBSS's answer, certified optimal by an LP; ``None`` when it cannot be certified.
 
@@ -968,14 +1013,7 @@ def bayesian_stackelberg(
             ) from error
     profile, x = answer
     thresholds = [tie_tol * span(follow) for follow in followers]
-    # A type of probability 0 does not move the objective, so the solver's choice for it is
-    # arbitrary among its best responses: apply the strong tie-break explicitly.
-    profile = tuple(
-        j if p > 0 else _leader_favourite(lead, follow, x, threshold)
-        for p, lead, follow, j, threshold in zip(
-            probs, leaders, followers, profile, thresholds, strict=True
-        )
-    )
+    profile, x = _strong_answer(leaders, followers, probs, profile, x, tie_tol)
     per_type = np.array(
         [
             _verify_strong(lead, follow, x, j, threshold, tol, f"Bayesian Stackelberg (type {t})")

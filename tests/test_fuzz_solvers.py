@@ -9,7 +9,8 @@ Three kinds of test:
   naming the argument, and the solvers' invariants hold;
 * a ``slow`` test that makes many seeded solver calls and reports how many failed
   (``pytest -m slow -s tests/test_fuzz_solvers.py``). Run this file as a script to count
-  on another copy of the package: ``python tests/test_fuzz_solvers.py PATH/TO/equilibrium``.
+  on another copy of the package: ``python tests/test_fuzz_solvers.py PATH/TO/equilibrium
+  [N_GAMES [SEED]]`` (an empty PATH counts on this one).
 
 The brute-force oracle enumerates the vertices of each commitment polytope
 ``{x ∈ Δ : xᵀ(F_i − F_j) ≤ τ ∀ i}`` with ``numpy.linalg.solve``; it shares no code with
@@ -156,6 +157,22 @@ def test_dobss_big_m_range_agrees_with_enumeration():
         result = sb.bayesian_stackelberg(leaders, followers, probs, method=method)
         assert result.leader_value == pytest.approx(expected, abs=1e-9)
         assert result.follower_actions == (1,)
+
+
+def test_bayesian_tie_break_per_type_below_the_objective_scale():
+    # Type 1's follower is indifferent between columns 0 and 1; the leader prefers column 1
+    # by 3e-11, far below the LP objective's resolution (type 0's leader payoff is 2e4).
+    # This once raised RuntimeError in the re-check; the tie is now broken for the leader.
+    leaders = [np.array([[2e4]]), np.array([[-5e-11, -2e-11, -4e-11]])]
+    followers = [np.array([[-5e-6]]), np.array([[4e-5, 4e-5, -1e-5]])]
+    probs = [0.1, 0.9]
+    expected = brute_force_bayes(leaders, followers, probs)
+    assert expected == 0.1 * 2e4 + 0.9 * -2e-11
+    for method in ("dobss", "enumerate"):
+        result = sb.bayesian_stackelberg(leaders, followers, probs, method=method)
+        assert result.follower_actions == (0, 1)
+        assert result.per_type_leader_values.tolist() == [2e4, -2e-11]
+        assert result.leader_value == pytest.approx(expected, rel=1e-12)
 
 
 def test_dobss_uncertifiable_answer_falls_back_to_enumeration(monkeypatch):
@@ -350,7 +367,7 @@ def test_fuzz_robust_commitment_raises_only_documented_errors(game, relative_mar
 # ----------------------------------------------------------------------------- fuzz: Bayesian
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=60)
 @given(bayesian_game())
 def test_fuzz_dobss_and_enumeration_agree(game):
     leaders, followers, probs = game
@@ -526,7 +543,7 @@ def test_fuzz_counts_many_seeded_calls():
     assert failures == 0, kinds
 
 
-if __name__ == "__main__":  # count on another copy: python tests/test_fuzz_solvers.py DIR
+if __name__ == "__main__":  # python tests/test_fuzz_solvers.py [DIR [N_GAMES [SEED]]]
     package_dir = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 and sys.argv[1] else None
     if package_dir is not None:
         sys.path.insert(0, str(package_dir.parent))
@@ -534,5 +551,6 @@ if __name__ == "__main__":  # count on another copy: python tests/test_fuzz_solv
     else:
         module = sb
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 4350
-    calls, failures, kinds = count_failures(module, n_games=n)
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    calls, failures, kinds = count_failures(module, n_games=n, seed=seed)
     print(f"{module.__file__}: {calls} calls, {failures} failures {kinds}")
