@@ -72,10 +72,15 @@ def _first_non_number(value):
                 stack.extend(reversed(item.ravel().tolist()))
             elif item.dtype.kind not in "iuf":
                 return item
-        elif isinstance(item, (bool, np.bool_, np.complexfloating)) or not isinstance(
-            item, (numbers.Real, np.number)
-        ):
+        elif isinstance(item, (bool, np.bool_, np.complexfloating)):
             return item
+        elif not isinstance(item, (numbers.Real, np.number)):
+            try:  # e.g. a tensor: accepted if numpy reads it as a real array
+                kind = np.asarray(item).dtype.kind
+            except (TypeError, ValueError):
+                kind = "O"
+            if kind not in "iuf":
+                return item
     return _NOT_FOUND
 
 
@@ -157,8 +162,9 @@ class NormalFormGame:
         action_names: Optional names, one sequence per player, for printing.
 
     Raises:
+        TypeError: If an entry is not a real number (bools and strings included).
         ValueError: If the shape does not match ``n_players = payoffs.shape[0]``, a player
-            has no actions, or an entry is NaN or infinite.
+            has no actions, an entry is NaN or infinite, or ``max − min`` overflows.
 
     Example:
         >>> game = bimatrix([[3, 0], [5, 1]], [[3, 5], [0, 1]])   # prisoner's dilemma
@@ -259,8 +265,9 @@ class BayesianGame:
         prior: ``[T_1, ..., T_n]`` joint distribution of the type profile.
 
     Raises:
-        ValueError: On a shape mismatch, NaN or infinite entries, or a prior that is
-            negative or does not sum to 1.
+        TypeError: If an entry is not a real number (bools and strings included).
+        ValueError: On a shape mismatch, NaN or infinite entries, a payoff range that
+            overflows, or a prior that is negative or does not sum to 1.
 
     Example:
         >>> prior = [[0.4, 0.1], [0.1, 0.4]]                 # correlated types
