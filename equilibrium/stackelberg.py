@@ -183,8 +183,12 @@ def tie_threshold(follower_payoffs, tie_tol: float = TIE_TOL) -> float:
         >>> tie_threshold([[0, 2.0], [1.0, 0]], tie_tol=1e-9)
         2e-09
     """
-    follower = _matrix("follower_payoffs", follower_payoffs)
-    return check_tol(tie_tol, "tie_tol") * span(follower)
+    return _threshold(_matrix("follower_payoffs", follower_payoffs), tie_tol, "tie_tol")
+
+
+def _threshold(follower: np.ndarray, tie_tol, name: str) -> float:
+    """:func:`tie_threshold` of a validated matrix; ``name`` is the tolerance's argument."""
+    return check_tol(tie_tol, name) * span(follower)
 
 
 def _shortfalls(follower: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -226,7 +230,7 @@ def follower_best_responses(follower_payoffs, x, tol: float = TIE_TOL) -> list[i
     """
     follower = _matrix("follower_payoffs", follower_payoffs)
     x = check_distribution("x", x, (follower.shape[0],))
-    threshold = tie_threshold(follower, tol)
+    threshold = _threshold(follower, tol, "tol")
     return [int(j) for j in _ties(follower, x, threshold)]
 
 
@@ -307,7 +311,7 @@ def pure_commitment(leader_payoffs, follower_payoffs, tol: float = TIE_TOL) -> C
         2.0
     """
     leader, follower = _pair(leader_payoffs, follower_payoffs)
-    threshold = tie_threshold(follower, tol)
+    threshold = _threshold(follower, tol, "tol")
     best_response = follower >= follower.max(axis=1, keepdims=True) - threshold  # [m, k]
     inducible = np.where(best_response, leader, -np.inf)
     per_action = inducible.max(axis=0)
@@ -412,7 +416,7 @@ def strong_stackelberg(
     """
     leader, follower = _pair(leader_payoffs, follower_payoffs)
     tol = check_tol(tol)
-    threshold = tie_threshold(follower, tie_tol)
+    threshold = _threshold(follower, tie_tol, "tie_tol")
     k = leader.shape[1]
     per_action = np.full(k, -np.inf)
     strategies: list[np.ndarray | None] = [None] * k

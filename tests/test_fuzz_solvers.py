@@ -234,12 +234,13 @@ def test_payoff_tables_refuse_strings_and_bools():
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: sb.strong_stackelberg([[1]], [[1]], tol=-1), ValueError, "tol must be"),
+        (lambda: sb.strong_stackelberg([[1]], [[1]], tol=-1), ValueError, "^tol must be"),
         (lambda: sb.strong_stackelberg([[1]], [[1]], tie_tol=np.nan), ValueError, "tie_tol"),
-        (lambda: sb.pure_commitment([[1]], [[1]], tol=True), TypeError, "tol must be a real"),
+        (lambda: sb.pure_commitment([[1]], [[1]], tol=True), TypeError, "^tol must be a real"),
         (lambda: sb.robust_commitment([[1]], [[1]], margin="0.1"), TypeError, "margin"),
         (lambda: sb.robust_commitment([[1]], [[1]], margin=True), TypeError, "margin"),
-        (lambda: sb.follower_best_responses([[1]], [1], tol=-1e-9), ValueError, "tie_tol"),
+        (lambda: sb.follower_best_responses([[1]], [1], tol=-1e-9), ValueError, "^tol must be"),
+        (lambda: sb.tie_threshold([[1]], tie_tol=-1e-9), ValueError, "^tie_tol must be"),
         (
             lambda: sb.bayesian_stackelberg([[[1]]], [[[1]]], [1.0], max_profiles=True),
             TypeError,
@@ -468,14 +469,15 @@ def test_fuzz_hostile_payoffs_get_type_or_value_errors(game, entry, in_leader, c
 )
 def test_fuzz_hostile_tolerances_are_refused(tol):
     game = bimatrix([[1, 0], [0, 1]], [[1, 0], [0, 1]])
-    for call in (
-        lambda: sb.strong_stackelberg([[1, 0]], [[0, 1]], tol=tol),
-        lambda: sb.strong_stackelberg([[1, 0]], [[0, 1]], tie_tol=tol),
-        lambda: sb.pure_commitment([[1, 0]], [[0, 1]], tol=tol),
-        lambda: cce_gap(game, [[0.5, 0], [0, 0.5]], dist_tol=tol),
-        lambda: solve_ce(game, [1, 1], tol=tol),
+    for name, call in (
+        ("tol", lambda: sb.strong_stackelberg([[1, 0]], [[0, 1]], tol=tol)),
+        ("tie_tol", lambda: sb.strong_stackelberg([[1, 0]], [[0, 1]], tie_tol=tol)),
+        ("tie_tol", lambda: sb.bayesian_stackelberg([[[1, 0]]], [[[0, 1]]], [1.0], tie_tol=tol)),
+        ("tol", lambda: sb.pure_commitment([[1, 0]], [[0, 1]], tol=tol)),
+        ("dist_tol", lambda: cce_gap(game, [[0.5, 0], [0, 0.5]], dist_tol=tol)),
+        ("tol", lambda: solve_ce(game, [1, 1], tol=tol)),
     ):
-        with pytest.raises((TypeError, ValueError), match="tol"):
+        with pytest.raises((TypeError, ValueError), match=f"^{name} must be"):
             call()
 
 
