@@ -23,7 +23,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .games import as_finite_array, check_distribution
+from .games import as_finite_array, check_distribution, check_tolerance
 
 STRATEGY_TOL = 1e-9
 """How far a mixed strategy's entries may fall below 0, or its total stray from 1."""
@@ -69,6 +69,7 @@ def _index_array(name: str, value, sizes: tuple[int, ...]) -> np.ndarray:
 
 def _strategy_rows(name: str, value, shape: tuple[int, ...], tol: float) -> np.ndarray:
     """Validate an array of mixed strategies (distributions along the last axis)."""
+    tol = check_tolerance("tol", tol)
     array = as_finite_array(name, value)
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {list(shape)}, got {array.shape}")

@@ -16,6 +16,8 @@ construction, so a game is an immutable value.
 from __future__ import annotations
 
 import itertools
+import numbers
+import reprlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,22 +26,100 @@ PRIOR_TOL = 1e-9
 """How far a prior's total may be from 1 before it is rejected."""
 
 
+def check_tolerance(name: str, value) -> float:
+    """Validate a tolerance and return it as a float: a real, finite number ``>= 0``.
+
+    Every tolerance argument in this package goes through here, so a NaN, a negative
+    number, a bool or a string is refused with an error that names the argument.
+
+    Args:
+        name: The argument's name, used in error messages.
+        value: The tolerance received.
+
+    Raises:
+        TypeError: If ``value`` is a bool or not a real number.
+        ValueError: If it is NaN, infinite or negative.
+
+    Example:
+        >>> check_tolerance("tol", 1e-9)
+        1e-09
+    """
+    if isinstance(value, (bool, np.bool_, np.complexfloating)) or not isinstance(
+        value, (numbers.Real, np.number)
+    ):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = np.inf
+    if not np.isfinite(number) or number < 0:
+        raise ValueError(f"{name} must be a non-negative finite number, got {value!r}")
+    return number
+
+
+_NOT_FOUND = object()
+
+
+def _first_non_number(value):
+    """The first bool or non-real entry of nested lists/tuples/object arrays, or _NOT_FOUND."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(reversed(item))
+        elif isinstance(item, np.ndarray):
+            if item.dtype.kind == "O":
+                stack.extend(reversed(item.ravel().tolist()))
+            elif item.dtype.kind not in "iuf":
+                return item
+        elif isinstance(item, (bool, np.bool_, np.complexfloating)):
+            return item
+        elif not isinstance(item, (numbers.Real, np.number)):
+            try:  # e.g. a tensor: accepted if numpy reads it as a real array
+                kind = np.asarray(item).dtype.kind
+            except (TypeError, ValueError):
+                kind = "O"
+            if kind not in "iuf":
+                return item
+    return _NOT_FOUND
+
+
 def as_finite_array(name: str, value, min_ndim: int = 0) -> np.ndarray:
     """Return ``value`` as a float64 array, rejecting non-numeric, NaN and infinite entries.
 
+    Only real numbers are accepted: strings (even numeric ones such as ``"1"``), bools,
+    complex numbers and other objects are refused rather than converted.
+
     Args:
         name: What the value is, used in error messages.
-        value: Anything ``np.asarray`` accepts.
+        value: A real number, a (nested) sequence of real numbers, or a numeric array.
         min_ndim: The smallest number of dimensions accepted.
 
     Raises:
-        TypeError: If ``value`` is not numeric.
+        TypeError: If ``value`` or an entry is not a real number (a bool or a string
+            included).
         ValueError: If it has NaN or infinite entries, or fewer than ``min_ndim`` dimensions.
     """
     try:
-        array = np.asarray(value, dtype=np.float64)
+        raw = np.asarray(value)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"{name} must be a numeric array, got {value!r}") from error
+        raise TypeError(f"{name} must be a numeric array, got {reprlib.repr(value)}") from error
+    bad = _NOT_FOUND
+    if raw.dtype.kind == "O" or (raw.dtype.kind in "iuf" and isinstance(value, (list, tuple))):
+        bad = _first_non_number(value)  # numpy turns [True, 2] into integers
+    elif raw.dtype.kind not in "iuf":
+        bad = value
+    if bad is not _NOT_FOUND:
+        raise TypeError(
+            f"{name} must be a numeric array of real numbers (no bools or strings), got "
+            f"{reprlib.repr(value)}" + ("" if bad is value else f" (entry {bad!r})")
+        )
+    try:
+        array = raw.astype(np.float64)
+    except OverflowError as error:
+        raise ValueError(f"{name} must be finite, got {reprlib.repr(value)}") from error
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"{name} must be a numeric array, got {reprlib.repr(value)}") from error
     if array.ndim < min_ndim:
         raise ValueError(
             f"{name} must have at least {min_ndim} dimensions, got shape {array.shape}"
@@ -50,6 +130,22 @@ def as_finite_array(name: str, value, min_ndim: int = 0) -> np.ndarray:
             f"{name} must be finite, got {array[tuple(bad)]} at index {tuple(int(k) for k in bad)}"
         )
     return array
+
+
+def check_range(name: str, array: np.ndarray) -> None:
+    """Refuse a payoff array whose range ``max − min`` overflows float64.
+
+    Solvers divide by the range (each player's LP rows are rescaled by it), so entries
+    such as ``±1e308`` are refused up front instead of turning into ``inf``/``nan`` there.
+
+    Raises:
+        ValueError: If ``max − min`` is not finite.
+    """
+    if array.size and not np.isfinite(float(array.max()) - float(array.min())):
+        raise ValueError(
+            f"{name} must have a finite range max - min, got entries from {array.min()!r} to "
+            f"{array.max()!r}"
+        )
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -66,8 +162,9 @@ class NormalFormGame:
         action_names: Optional names, one sequence per player, for printing.
 
     Raises:
+        TypeError: If an entry is not a real number (bools and strings included).
         ValueError: If the shape does not match ``n_players = payoffs.shape[0]``, a player
-            has no actions, or an entry is NaN or infinite.
+            has no actions, an entry is NaN or infinite, or ``max − min`` overflows.
 
     Example:
         >>> game = bimatrix([[3, 0], [5, 1]], [[3, 5], [0, 1]])   # prisoner's dilemma
@@ -88,6 +185,7 @@ class NormalFormGame:
             )
         if min(payoffs.shape) < 1:
             raise ValueError(f"every player needs at least one action, got shape {payoffs.shape}")
+        check_range("payoffs", payoffs)
         self.payoffs = _frozen(payoffs)
         if action_names is not None:
             action_names = tuple(tuple(str(a) for a in names) for names in action_names)
@@ -142,9 +240,12 @@ def check_distribution(name: str, p, shape: tuple[int, ...], tol: float = PRIOR_
     """Validate a probability array of the given shape and return it as float64.
 
     Raises:
+        TypeError: If ``p`` is not numeric, or ``tol`` is not a real number.
         ValueError: If the shape differs, an entry is negative (beyond ``-tol``), NaN or
-            infinite, or the total differs from 1 by more than ``tol`` per entry count.
+            infinite, the total differs from 1 by more than ``tol`` per entry count, or
+            ``tol`` is negative or not finite.
     """
+    tol = check_tolerance("tol", tol)
     p = as_finite_array(name, p)
     if p.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {p.shape}")
@@ -164,8 +265,9 @@ class BayesianGame:
         prior: ``[T_1, ..., T_n]`` joint distribution of the type profile.
 
     Raises:
-        ValueError: On a shape mismatch, NaN or infinite entries, or a prior that is
-            negative or does not sum to 1.
+        TypeError: If an entry is not a real number (bools and strings included).
+        ValueError: On a shape mismatch, NaN or infinite entries, a payoff range that
+            overflows, or a prior that is negative or does not sum to 1.
 
     Example:
         >>> prior = [[0.4, 0.1], [0.1, 0.4]]                 # correlated types
@@ -188,6 +290,7 @@ class BayesianGame:
             )
         if min(payoffs.shape) < 1:
             raise ValueError(f"every player needs a type and an action, got shape {payoffs.shape}")
+        check_range("payoffs", payoffs)
         self.payoffs = _frozen(payoffs)
         self.prior = _frozen(check_distribution("prior", prior, self.n_types))
 

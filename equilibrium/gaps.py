@@ -35,7 +35,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from .distributions import bayes_product, product_profile
-from .games import PRIOR_TOL, BayesianGame, NormalFormGame, check_distribution
+from .games import (
+    PRIOR_TOL,
+    BayesianGame,
+    NormalFormGame,
+    as_finite_array,
+    check_distribution,
+    check_tolerance,
+)
 
 DEFAULT_TOL = 1e-9
 """Default slack when a gap is compared with ``eps`` (round-off of exact identities)."""
@@ -51,13 +58,12 @@ def _readonly(array) -> np.ndarray:
 
 
 def _check_verdict_args(eps, tol: float, n_players: int) -> np.ndarray:
-    eps = np.asarray(eps, dtype=np.float64)
+    eps = as_finite_array("eps", eps)
     if eps.ndim > 1 or (eps.ndim == 1 and eps.shape[0] != n_players):
         raise ValueError(f"eps must be a number or one per player ({n_players}), got {eps!r}")
     if not np.all(np.isfinite(eps)):
         raise ValueError(f"eps must be finite, got {eps!r}")
-    if not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a finite non-negative number, got {tol!r}")
+    check_tolerance("tol", tol)
     return np.broadcast_to(eps, (n_players,))
 
 
@@ -233,6 +239,7 @@ class BayesGapReport:
 
 
 def _check_joint(game: NormalFormGame, mu, dist_tol: float) -> np.ndarray:
+    dist_tol = check_tolerance("dist_tol", dist_tol)
     return check_distribution("mu", mu, game.n_actions, tol=dist_tol)
 
 
@@ -367,6 +374,7 @@ def nash_conv(game: NormalFormGame, profile: Sequence) -> NashConvReport:
 
 def _check_bayes_joint(bgame: BayesianGame, mu, dist_tol: float) -> np.ndarray:
     _check_game(bgame, BayesianGame, "bgame")
+    dist_tol = check_tolerance("dist_tol", dist_tol)
     return check_distribution("mu", mu, bgame.n_types + bgame.n_actions, tol=dist_tol)
 
 

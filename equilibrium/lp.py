@@ -30,7 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linprog
 
-from .games import BayesianGame, NormalFormGame, as_finite_array, check_distribution
+from .games import (
+    BayesianGame,
+    NormalFormGame,
+    as_finite_array,
+    check_distribution,
+    check_tolerance,
+)
 from .gaps import bcce_gap, cce_gap, ce_gap
 
 LP_TOL = 1e-7
@@ -249,11 +255,14 @@ def _player_eps(eps, n_players: int) -> np.ndarray:
     return eps
 
 
-def check_tol(tol) -> float:
-    """Validate a tolerance: a non-negative finite number, returned as float."""
-    if not isinstance(tol, (int, float, np.floating)) or not np.isfinite(tol) or tol < 0:
-        raise ValueError(f"tol must be a non-negative finite number, got {tol!r}")
-    return float(tol)
+def check_tol(tol, name: str = "tol") -> float:
+    """Validate a tolerance (see :func:`.games.check_tolerance`), returned as float.
+
+    Raises:
+        TypeError: If ``tol`` is a bool or not a real number.
+        ValueError: If it is NaN, infinite or negative.
+    """
+    return check_tolerance(name, tol)
 
 
 def _check_game(game) -> NormalFormGame:

@@ -726,13 +726,21 @@ def test_docs_worked_example_numbers_match_the_computation():
 
 def test_docs_name_only_functions_and_fields_that_exist():
     import dataclasses
+    import inspect
 
-    from stackelberg_zoo.equilibrium import bounds, distributions, gaps
+    from stackelberg_zoo.equilibrium import bounds, distributions, gaps, stackelberg
 
     text = DOC.read_text(encoding="utf-8")
     named = set(re.findall(r"`([a-z][a-z_]{4,})[`(]", text))
-    known = set(dir(gaps)) | set(dir(distributions)) | set(dir(bounds))
-    for report in (gaps.GapReport, gaps.NashConvReport, gaps.BayesGapReport):
+    modules = (gaps, distributions, bounds, stackelberg)
+    known = set().union(*(dir(module) for module in modules))
+    reports = (gaps.GapReport, gaps.NashConvReport, gaps.BayesGapReport)
+    results = (stackelberg.CommitmentResult, stackelberg.BayesianCommitmentResult)
+    for report in reports + results:
         known |= {f.name for f in dataclasses.fields(report)} | set(dir(report))
+    for module in modules:  # argument names of the public functions
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("_") and function.__module__ == module.__name__:
+                known |= set(inspect.signature(function).parameters)
     assert {"bcce_gap", "agent_form", "ex_ante", "per_type_bound"} <= named
     assert named <= known, f"docs/equilibrium.md names unknown API: {sorted(named - known)}"

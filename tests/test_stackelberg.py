@@ -444,7 +444,9 @@ def test_robust_commitment_properties(factory):
         # j is the unique best response, by at least the margin.
         others = np.delete(x @ follower, j)
         assert (x @ follower)[j] - others.max() >= margin - 1e-7
-        assert follower_best_responses(follower, x, margin / 2) == [j]
+        # follower_best_responses takes a tolerance relative to the follower's range.
+        relative = margin / 2 / (follower.max() - follower.min())
+        assert follower_best_responses(follower, x, relative) == [j]
         assert robust.follower_advantage >= margin - 1e-7
         assert robust.leader_value == pytest.approx(float(x @ leader[:, j]))
         assert robust.sse_value == pytest.approx(sse)
@@ -507,8 +509,9 @@ def test_best_response_tolerance_flip():
 def test_pure_commitment_tolerance_flip():
     # Row 0: the follower prefers column 1 by 1e-10. With tol 0 it plays column 1 (leader
     # gets 0); within tol 1e-9 it is a tie, broken for the leader (column 0, leader gets 5).
+    # The tolerance is relative to the follower's range, which F[1, 1] = 1 makes 1.
     leader = np.array([[5.0, 0.0], [1.0, 1.0]])
-    follower = np.array([[0.0, 1e-10], [0.0, 0.0]])
+    follower = np.array([[0.0, 1e-10], [0.0, 1.0]])
     assert pure_commitment(leader, follower, tol=0.0).leader_value == 1.0
     assert pure_commitment(leader, follower, tol=1e-9).leader_value == 5.0
 
