@@ -36,7 +36,13 @@ import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
 from stackelberg_zoo.envs.mspm.reference import MSPMSearchResult, mspm_reference, search_mspm
-from stackelberg_zoo.equilibrium.games import as_finite_array, check_distribution
+from stackelberg_zoo.envs.validation import (
+    as_real_array,
+    check_count,
+    check_table_size,
+    repeated,
+)
+from stackelberg_zoo.equilibrium.games import check_distribution
 
 PI_VALUES = ((0.2, 1.0), (0.0, 0.4))
 """Value levels of the PI instance (Agrawal et al. 2020): follower 0, follower 1."""
@@ -46,14 +52,6 @@ PI_MARGINALS = ((0.8, 0.2), (0.5, 0.5))
 
 VALUE_PRESETS = ("pi", "uniform")
 """Names accepted for ``values`` besides an explicit table."""
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 def _product_prior(marginals: Sequence[np.ndarray]) -> np.ndarray:
@@ -94,26 +92,32 @@ def value_model(
             or a prior that is not a distribution of the right shape.
         TypeError: On a non-integer count or non-numeric values.
     """
+    t = check_count("n_values", n_values, 2)  # checked even where unused: never ignored
+    if n_followers is not None:
+        check_count("n_followers", n_followers, 1)
     if isinstance(values, str):
         if values not in VALUE_PRESETS:
             raise ValueError(f"values must be one of {VALUE_PRESETS} or a table, got {values!r}")
         if prior is not None:
             raise ValueError(f"prior is fixed by the preset {values!r}; got prior={prior!r}")
-        n = 2 if n_followers is None else _check_int("n_followers", n_followers, 1)
+        n = 2 if n_followers is None else int(n_followers)
         if values == "pi":
             if n != 2:
                 raise ValueError(f"the 'pi' preset has exactly 2 followers, got n_followers={n}")
             levels = tuple(np.array(v, dtype=np.float64) for v in PI_VALUES)
             joint = _product_prior([np.array(p) for p in PI_MARGINALS])
         else:
-            t = _check_int("n_values", n_values, 2)
+            check_table_size(
+                {"values": values, "n_values": t, "n_followers": n},
+                repeated(t, n),
+                "joint prior",
+            )
             levels = tuple(np.linspace(0.0, 1.0, t) for _ in range(n))
             joint = np.full((t,) * n, 1.0 / t**n)
     else:
-        try:
-            rows = [as_finite_array(f"values[{i}]", row) for i, row in enumerate(values)]
-        except TypeError as error:
-            raise TypeError(f"values must be a preset name or a table, got {values!r}") from error
+        if not isinstance(values, Sequence | np.ndarray):
+            raise TypeError(f"values must be a preset name or a table, got {values!r}")
+        rows = [as_real_array(f"values[{i}]", row) for i, row in enumerate(values)]
         if not rows:
             raise ValueError(f"values must list at least one follower, got {values!r}")
         for i, row in enumerate(rows):
@@ -121,11 +125,13 @@ def value_model(
                 raise ValueError(f"values[{i}] must be a non-empty 1-D sequence, got {row!r}")
             if row.min() < 0.0 or row.max() > 1.0:
                 raise ValueError(f"values[{i}] must lie in [0, 1], got {row.tolist()}")
-        if n_followers is not None and _check_int("n_followers", n_followers, 1) != len(rows):
+        if n_followers is not None and n_followers != len(rows):
             raise ValueError(f"n_followers={n_followers} but values lists {len(rows)} followers")
         levels = tuple(rows)
         shape = tuple(row.size for row in rows)
-        joint = np.full(shape, 1.0 / np.prod(shape)) if prior is None else prior
+        entries = check_table_size({"values": f"<{len(rows)} rows>"}, shape, "joint prior")
+        joint = np.full(shape, 1.0 / entries) if prior is None else prior
+        joint = as_real_array("prior", joint)
         joint = check_distribution("prior", joint, shape)
     for row in levels:
         row.setflags(write=False)
@@ -214,10 +220,16 @@ class SequentialPriceMechanism(EconomicGame):
             values, n_followers=n_followers, n_values=n_values, prior=prior
         )
         n = len(self.values)
-        self.n_units = _check_int("n_units", n_units, 1)
+        self.n_units = check_count("n_units", n_units, 1)
         if self.n_units > n:
             raise ValueError(f"n_units must be at most n_followers={n}, got {n_units}")
-        self.n_messages = _check_int("n_messages", n_messages, 1)
+        self.n_messages = check_count("n_messages", n_messages, 1)
+        n_types = tuple(row.size for row in self.values)
+        check_table_size(
+            {"n_followers": n, "n_messages": self.n_messages, "n_types": n_types},
+            itertools.chain((n,), n_types, repeated(self.n_messages, n)),
+            "induced game (followers x type profiles x message profiles)",
+        )
         self.n_types = tuple(row.size for row in self.values)
         self.n_follower_actions = (self.n_messages,) * n
         self.first_best = self._first_best_table()
