@@ -182,14 +182,12 @@ class ActionCheck:
       complex numbers and strings are refused, never converted. Returned unchanged.
     * Other spaces: ``space.contains(action)``; returned unchanged.
 
+    A call raises ``TypeError`` if the action has the wrong kind, and ``ValueError`` if it
+    has the wrong shape, a NaN or infinite entry, or lies outside the space.
+
     Args:
         space: The action space.
         who: Whose action it is, for messages (``"leader_0"`` gives "leader_0's action").
-
-    Raises (on call):
-        TypeError: If the action has the wrong kind.
-        ValueError: If it has the wrong shape, a NaN or infinite entry, or lies outside the
-            space.
     """
 
     def __init__(self, space: gymnasium.Space, who: str = "the leader"):
