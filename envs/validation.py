@@ -157,8 +157,8 @@ def check_table_size(arguments: Mapping[str, Any], factors: Iterable[int], table
         if entries > MAX_TABLE_ENTRIES:
             given = ", ".join(f"{key}={value!r}" for key, value in arguments.items())
             raise ValueError(
-                f"{given} give a {table} of more than {MAX_TABLE_ENTRIES} entries, the most "
-                f"a setting may allocate (MAX_TABLE_ENTRIES); use smaller sizes"
+                f"{given}: the {table} would have more than {MAX_TABLE_ENTRIES} entries, "
+                f"the most a setting may allocate (MAX_TABLE_ENTRIES); use smaller sizes"
             )
     return entries
 

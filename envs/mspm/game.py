@@ -77,7 +77,8 @@ def value_model(
             table, one sequence of value levels in ``[0, 1]`` per follower.
         n_followers: Number of followers; ``None`` means 2 for the presets and
             ``len(values)`` for a table. ``"pi"`` has exactly 2.
-        n_values: ``t``, the number of value levels of ``"uniform"`` (at least 2).
+        n_values: ``t``, the number of value levels of ``"uniform"`` (at least 2; checked
+            with every ``values``, so a bad value is never silently ignored).
         prior: ``[T_1, ..., T_n]`` joint prior of an explicit table (may be correlated);
             ``None`` means uniform over type profiles. Must be ``None`` for the presets.
 
@@ -88,9 +89,11 @@ def value_model(
         prior is renormalised to sum to exactly 1.
 
     Raises:
-        ValueError: On an unknown preset, a count out of range, a value outside ``[0, 1]``
-            or a prior that is not a distribution of the right shape.
-        TypeError: On a non-integer count or non-numeric values.
+        ValueError: On an unknown preset, a count out of range, a value outside ``[0, 1]``,
+            a prior that is not a distribution of the right shape, or a joint prior of more
+            than :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES` entries.
+        TypeError: On a non-integer count or values/prior entries that are not real numbers
+            (numeric strings and bools are refused, not converted).
     """
     t = check_count("n_values", n_values, 2)  # checked even where unused: never ignored
     if n_followers is not None:
@@ -129,7 +132,7 @@ def value_model(
             raise ValueError(f"n_followers={n_followers} but values lists {len(rows)} followers")
         levels = tuple(rows)
         shape = tuple(row.size for row in rows)
-        entries = check_table_size({"values": f"<{len(rows)} rows>"}, shape, "joint prior")
+        entries = check_table_size({"values (levels per follower)": shape}, shape, "joint prior")
         joint = np.full(shape, 1.0 / entries) if prior is None else prior
         joint = as_real_array("prior", joint)
         joint = check_distribution("prior", joint, shape)
@@ -191,12 +194,14 @@ class SequentialPriceMechanism(EconomicGame):
         n_followers: Number of followers (default 2; a table fixes it).
         n_units: ``k``, identical units for sale, ``1 <= k <= n_followers``.
         n_messages: ``m``, messages per follower (``m = 1`` is the message-free SPM).
-        n_values: ``t`` of the ``"uniform"`` preset.
+        n_values: ``t`` of the ``"uniform"`` preset (checked with any ``values``).
         prior: Joint prior of an explicit table, ``[T_1..T_n]``, correlation allowed.
 
     Raises:
-        ValueError: On counts out of range or an invalid value table or prior.
-        TypeError: On non-integer counts.
+        ValueError: On counts out of range, an invalid value table or prior, or sizes whose
+            induced game (``n * prod(T_i) * m ** n`` entries) would exceed
+            :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES`.
+        TypeError: On non-integer counts or non-numeric values.
 
     Example:
         >>> game = SequentialPriceMechanism("pi", n_messages=2)
