@@ -5,7 +5,8 @@ message that names the argument and the value received, and never coerces: ``"no
 flag, ``True`` is not a count, ``"3"`` is not a payoff, ``1 + 0j`` is not a price.
 
 * :func:`check_flag`, :func:`check_count`, :func:`check_real`: scalar arguments;
-* :func:`as_real_array`: numeric tables (payoffs, priors, value levels);
+* :func:`as_real_array` (:func:`check_real_kind` without the conversion): numeric tables
+  (payoffs, priors, value levels);
 * :func:`check_table_size`: refuses sizes whose tables would not fit, before anything is
   allocated (the cap is :data:`MAX_TABLE_ENTRIES`);
 * :class:`ActionCheck` (:func:`check_action` for one-off use): an action against a
@@ -30,7 +31,8 @@ MAX_TABLE_ENTRIES = 2**24
 A setting refuses arguments whose tables exceed it before allocating them, naming the
 arguments. The tables counted are the setting's own (its prior, utility tables) and the
 followers' induced Bayesian game, ``n_followers * prod(n_types) * prod(n_follower_actions)``
-entries, which every setting must be able to export and the Stackelberg POMDP tracks.
+entries, which every setting must be able to export and the Stackelberg POMDP tracks, and the
+drivers' one-hot table of each follower's types (``n_types[i] ** 2``).
 """
 
 _REAL_KINDS = frozenset("iuf")
@@ -90,11 +92,36 @@ def _check_real_leaves(name: str, value: Any) -> None:
             raise TypeError(f"{name} must hold real numbers, got {item!r} in {value!r}")
 
 
+def check_real_kind(name: str, value: Any) -> None:
+    """Refuse anything but real numbers (or arrays and nested lists of them); no conversion.
+
+    Numeric strings, bools, complex numbers and objects are refused; NaN and infinities are
+    not checked here (see :func:`as_real_array`).
+
+    Raises:
+        TypeError: If an entry is not a real number, or an array's dtype is not integer or
+            floating.
+    """
+    if isinstance(value, str | bytes):
+        raise TypeError(f"{name} must be a numeric array, got {value!r}")
+    if isinstance(value, list | tuple):
+        _check_real_leaves(name, value)
+        return
+    array = np.asarray(value)
+    if array.dtype == object:
+        _check_real_leaves(name, array.tolist())
+    elif array.dtype.kind not in _REAL_KINDS:
+        raise TypeError(
+            f"{name} must be a numeric array (integer or floating dtype), got dtype "
+            f"{array.dtype}: {value!r}"
+        )
+
+
 def as_real_array(name: str, value: Any, min_ndim: int = 0) -> np.ndarray:
     """A numeric table as a finite float64 array, refusing anything that is not a real number.
 
     Unlike ``np.asarray(value, dtype=float)``, numeric strings (``"3"``), bools and complex
-    numbers are refused, not converted.
+    numbers are refused, not converted (:func:`check_real_kind`).
 
     Raises:
         TypeError: If an entry is not a real number, or the array's dtype is not integer or
@@ -102,25 +129,11 @@ def as_real_array(name: str, value: Any, min_ndim: int = 0) -> np.ndarray:
         ValueError: If an entry is NaN or infinite, the nesting is ragged, or there are
             fewer than ``min_ndim`` dimensions.
     """
-    if isinstance(value, str | bytes):
-        raise TypeError(f"{name} must be a numeric array, got {value!r}")
-    if isinstance(value, list | tuple):
-        _check_real_leaves(name, value)
-        try:
-            array = np.asarray(value, dtype=np.float64)
-        except ValueError as error:  # ragged nesting
-            raise ValueError(
-                f"{name} must be a rectangular numeric array, got {value!r}"
-            ) from error
-    else:
-        array = np.asarray(value)
-        if array.dtype == object:
-            _check_real_leaves(name, array.tolist())
-        elif array.dtype.kind not in _REAL_KINDS:
-            raise TypeError(
-                f"{name} must be a numeric array (integer or floating dtype), got dtype "
-                f"{array.dtype}: {value!r}"
-            )
+    check_real_kind(name, value)
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except ValueError as error:  # ragged nesting
+        raise ValueError(f"{name} must be a rectangular numeric array, got {value!r}") from error
     return as_finite_array(name, array, min_ndim=min_ndim)
 
 

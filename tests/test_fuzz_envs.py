@@ -475,6 +475,29 @@ def test_pomdp_actions(setting, kwargs):
     run()
 
 
+@pytest.mark.parametrize(
+    ("setting", "kwargs"),
+    POMDP_VARIANTS,
+    ids=[f"{s.name}{'-mixed' if k else ''}" for s, k in POMDP_VARIANTS],
+)
+def test_vector_actions(setting, kwargs):
+    """``gymnasium.make_vec`` of every POMDP id, stepped with a batch of hostile actions."""
+    env = gymnasium.make_vec(setting.gymnasium_id, num_envs=2, **kwargs)
+    env.reset(seed=0)
+    env.action_space.seed(0)
+
+    @FUZZ
+    @given(hostile_actions(env.single_action_space))
+    def run(action):
+        check_step(
+            lambda value: env.step([value, value]),
+            action,
+            lambda: env.step(env.action_space.sample()),
+        )
+
+    run()
+
+
 MULTI_AGENT_VARIANTS = [
     (env_id, kwargs)
     for env_id in envs.ENV_IDS

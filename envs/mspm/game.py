@@ -199,7 +199,8 @@ class SequentialPriceMechanism(EconomicGame):
 
     Raises:
         ValueError: On counts out of range, an invalid value table or prior, or sizes whose
-            induced game (``n * prod(T_i) * m ** n`` entries) would exceed
+            induced game (``n * prod(T_i) * m ** n`` entries) or type one-hot table
+            (``max(T_i) ** 2``) would exceed
             :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES`.
         TypeError: On non-integer counts or non-numeric values.
 
@@ -230,11 +231,13 @@ class SequentialPriceMechanism(EconomicGame):
             raise ValueError(f"n_units must be at most n_followers={n}, got {n_units}")
         self.n_messages = check_count("n_messages", n_messages, 1)
         n_types = tuple(row.size for row in self.values)
+        sizes = {"n_followers": n, "n_messages": self.n_messages, "n_types": n_types}
         check_table_size(
-            {"n_followers": n, "n_messages": self.n_messages, "n_types": n_types},
+            sizes,
             itertools.chain((n,), n_types, repeated(self.n_messages, n)),
             "induced game (followers x type profiles x message profiles)",
         )
+        check_table_size(sizes, (max(n_types),) * 2, "drivers' one-hot table of types")
         self.n_types = tuple(row.size for row in self.values)
         self.n_follower_actions = (self.n_messages,) * n
         self.first_best = self._first_best_table()
@@ -339,15 +342,16 @@ class SequentialPriceMechanism(EconomicGame):
         The unvisited follower with the highest score is visited; ties go to the lowest index.
 
         Raises:
-            TypeError: If the action is not numeric.
+            TypeError: If the action is not real-valued (bools, complex numbers and strings
+                are refused).
             ValueError: If it has the wrong shape, or a NaN, infinite or out-of-``[0, 1]``
                 entry.
         """
         n = self.n_followers
-        try:
-            vector = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"leader action must be numeric, got {action!r}") from error
+        if type(action) is np.ndarray and action.dtype.kind in "iuf":
+            vector = action.astype(np.float64, copy=False)
+        else:  # refuses bools, complex numbers and strings rather than converting them
+            vector = as_real_array("leader action", action)
         if vector.shape != (n + 1,):
             raise ValueError(f"leader action must have shape ({n + 1},), got {action!r}")
         entries = vector.tolist()  # plain floats: faster than numpy for a few entries

@@ -169,8 +169,9 @@ class NormalFormStackelberg(EconomicGame):
             scale = float(max(leader.max(), follower.max()))
             if scale <= 0:
                 raise ValueError(
-                    f"normalize=True divides by the largest payoff, which must be positive; "
-                    f"got {scale}"
+                    f"normalize=True divides by the largest entry of leader_payoffs and "
+                    f"follower_payoffs, which must be positive; got {scale} (pass "
+                    f"normalize=False for such tables)"
                 )
         self.name = game
         self.mixed_leader = bool(mixed_leader)
