@@ -7,14 +7,15 @@ flag, ``True`` is not a count, ``"3"`` is not a payoff, ``1 + 0j`` is not a pric
 * :func:`check_flag`, :func:`check_count`, :func:`check_real`: scalar arguments;
 * :func:`as_real_array` (:func:`check_real_kind` without the conversion): numeric tables
   (payoffs, priors, value levels);
-* :func:`check_table_size`: refuses sizes whose tables would not fit, before anything is
-  allocated (the cap is :data:`MAX_TABLE_ENTRIES`);
+* :func:`check_table_size`, :func:`check_game_sizes`: refuse sizes whose tables would not
+  fit, before anything is allocated (the cap is :data:`MAX_TABLE_ENTRIES`);
 * :class:`ActionCheck` (:func:`check_action` for one-off use): an action against a
   Gymnasium space, the drivers' one action check.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import numbers
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,7 +33,9 @@ A setting refuses arguments whose tables exceed it before allocating them, namin
 arguments. The tables counted are the setting's own (its prior, utility tables) and the
 followers' induced Bayesian game, ``n_followers * prod(n_types) * prod(n_follower_actions)``
 entries, which every setting must be able to export and the Stackelberg POMDP tracks, and the
-drivers' one-hot table of each follower's types (``n_types[i] ** 2``).
+one-hot tables of each follower's types and actions (``n_types[i] ** 2``,
+``n_follower_actions[i] ** 2``) that the drivers and follower models build
+(:func:`check_game_sizes`).
 """
 
 _REAL_KINDS = frozenset("iuf")
@@ -174,6 +177,30 @@ def check_table_size(arguments: Mapping[str, Any], factors: Iterable[int], table
                 f"the most a setting may allocate (MAX_TABLE_ENTRIES); use smaller sizes"
             )
     return entries
+
+
+def check_game_sizes(
+    arguments: Mapping[str, Any], n_types: tuple[int, ...], n_follower_actions: tuple[int, ...]
+) -> None:
+    """Refuse a game whose standard tables would exceed :data:`MAX_TABLE_ENTRIES`.
+
+    The tables every setting gets from the drivers and the follower models: the induced
+    Bayesian game (``n * prod(T_i) * prod(A_i)``), the one-hot table of a follower's types
+    (``max(T_i) ** 2``) and of its actions (``max(A_i) ** 2``).
+
+    Raises:
+        ValueError: Naming ``arguments`` and the table, if one is too large.
+    """
+    n = len(n_types)
+    check_table_size(
+        arguments,
+        itertools.chain((n,), n_types, n_follower_actions),
+        "followers' induced game (followers x type profiles x action profiles)",
+    )
+    check_table_size(arguments, (max(n_types),) * 2, "one-hot table of a follower's types")
+    check_table_size(
+        arguments, (max(n_follower_actions),) * 2, "one-hot table of a follower's actions"
+    )
 
 
 BOUND_SLACK = 1e-6

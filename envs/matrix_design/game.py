@@ -42,6 +42,7 @@ from stackelberg_zoo.envs.core import (
 from stackelberg_zoo.envs.validation import (
     as_real_array,
     check_flag,
+    check_game_sizes,
     check_real,
     check_table_size,
 )
@@ -203,6 +204,7 @@ class MatrixDesign(EconomicGame):
                 f"each), got shape {raw.shape}"
             )
         check_table_size({"payoffs.shape": raw.shape}, raw.shape, "payoff table")
+        check_game_sizes({"payoffs.shape": raw.shape}, (1, 1), raw.shape[1:])
         self.max_payment = check_real("max_payment", max_payment)
         if not 0 <= self.max_payment <= _FLOAT32_MAX:
             raise ValueError(

@@ -39,6 +39,7 @@ from stackelberg_zoo.envs.mspm.reference import MSPMSearchResult, mspm_reference
 from stackelberg_zoo.envs.validation import (
     as_real_array,
     check_count,
+    check_game_sizes,
     check_table_size,
     repeated,
 )
@@ -199,9 +200,9 @@ class SequentialPriceMechanism(EconomicGame):
 
     Raises:
         ValueError: On counts out of range, an invalid value table or prior, or sizes whose
-            induced game (``n * prod(T_i) * m ** n`` entries) or type one-hot table
-            (``max(T_i) ** 2``) would exceed
-            :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES`.
+            tables would exceed :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES`
+            entries (the induced game's ``n * prod(T_i) * m ** n``, see
+            :func:`~stackelberg_zoo.envs.validation.check_game_sizes`).
         TypeError: On non-integer counts or non-numeric values.
 
     Example:
@@ -231,13 +232,11 @@ class SequentialPriceMechanism(EconomicGame):
             raise ValueError(f"n_units must be at most n_followers={n}, got {n_units}")
         self.n_messages = check_count("n_messages", n_messages, 1)
         n_types = tuple(row.size for row in self.values)
-        sizes = {"n_followers": n, "n_messages": self.n_messages, "n_types": n_types}
-        check_table_size(
-            sizes,
-            itertools.chain((n,), n_types, repeated(self.n_messages, n)),
-            "induced game (followers x type profiles x message profiles)",
+        check_game_sizes(
+            {"n_followers": n, "n_messages": self.n_messages, "n_types": n_types},
+            n_types,
+            (self.n_messages,) * n,
         )
-        check_table_size(sizes, (max(n_types),) * 2, "drivers' one-hot table of types")
         self.n_types = tuple(row.size for row in self.values)
         self.n_follower_actions = (self.n_messages,) * n
         self.first_best = self._first_best_table()

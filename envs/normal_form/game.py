@@ -16,7 +16,12 @@ import gymnasium
 import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
-from stackelberg_zoo.envs.validation import as_real_array, check_flag, check_table_size
+from stackelberg_zoo.envs.validation import (
+    as_real_array,
+    check_flag,
+    check_game_sizes,
+    check_table_size,
+)
 from stackelberg_zoo.equilibrium.stackelberg import pure_commitment, strong_stackelberg
 
 
@@ -159,9 +164,9 @@ class NormalFormStackelberg(EconomicGame):
                 f"leader_payoffs and follower_payoffs must be non-empty matrices of the same "
                 f"shape [rows, columns], got shapes {leader.shape} and {follower.shape}"
             )
-        check_table_size(  # the per-cell caches below hold one object per cell
-            {"leader_payoffs.shape": leader.shape}, leader.shape, "payoff table"
-        )
+        arguments = {"leader_payoffs.shape": leader.shape}
+        check_table_size(arguments, leader.shape, "payoff table")  # cached cell by cell below
+        check_game_sizes(arguments, (1,), (leader.shape[1],))
         self.raw_leader_payoffs = _frozen(leader)
         self.raw_follower_payoffs = _frozen(follower)
         scale = 1.0

@@ -24,7 +24,7 @@ import gymnasium
 import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
-from stackelberg_zoo.envs.validation import as_real_array, check_count, check_table_size
+from stackelberg_zoo.envs.validation import as_real_array, check_count, check_game_sizes
 from stackelberg_zoo.equilibrium.games import check_distribution
 
 DEFAULT_N_TYPES = 3
@@ -115,7 +115,7 @@ class SimpleAllocation(EconomicGame):
         ValueError: If a count is below 1, the prior is not a distribution over ``n_types``
             types, or the tables would exceed
             :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES` entries
-            (``n_types * n_messages`` and ``n_types ** 2``).
+            (``n_types * n_messages``, ``n_types ** 2``, ``n_messages ** 2``).
 
     Example:
         >>> game = SimpleAllocation(n_messages=2)
@@ -135,9 +135,9 @@ class SimpleAllocation(EconomicGame):
     ):
         self.n_messages = check_count("n_messages", n_messages)
         n_types = check_count("n_types", n_types)
-        sizes = {"n_messages": self.n_messages, "n_types": n_types}
-        check_table_size(sizes, (n_types, self.n_messages), "induced game (types x messages)")
-        check_table_size(sizes, (n_types, n_types), "utility table (types x items)")
+        check_game_sizes(  # also covers the types x items utility table
+            {"n_messages": self.n_messages, "n_types": n_types}, (n_types,), (self.n_messages,)
+        )
         if prior is None:
             prior = np.full(n_types, 1.0 / n_types)
         prior = as_real_array("prior", prior)
