@@ -273,12 +273,28 @@ def check_construction(make, kwargs: dict[str, Arg], smoke) -> str:
         )
         return "refused"
     assert not invalid, f"accepted invalid {invalid} in {values!r}"
+    _assert_taken_as_given(built, values)
     with no_hang(f"running the env built with {values!r}"):
         try:
             smoke(built)
         except NoPureEquilibriumError:  # documented: best-response followers, random leader
             pass
     return "built"
+
+
+def _assert_taken_as_given(env, values: dict[str, Any]) -> None:
+    """Each scalar argument reaches the game or POMDP unchanged (nothing coerced)."""
+    unwrapped = env.unwrapped
+    holders = [getattr(unwrapped, "game", None), getattr(unwrapped, "pomdp", None)]
+    for name, value in values.items():
+        if value is None or not isinstance(value, bool | int | float | str | np.generic):
+            continue
+        for holder in holders:
+            kept = getattr(holder, name, None)
+            if isinstance(kept, bool | int | float | str | np.generic):
+                if isinstance(value, bool | np.bool_):  # a flag stays a flag
+                    assert type(kept) is bool, f"{name}={value!r} became {kept!r}"
+                assert kept == value, f"{name}={value!r} became {kept!r}"
 
 
 def _smoke_gym(env) -> None:
