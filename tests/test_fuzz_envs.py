@@ -338,7 +338,11 @@ def _smoke_parallel(env) -> None:
 def test_multi_agent_constructor(setting):
     """``pettingzoo.make`` of every multi-agent id (and the parallel one) with hostile kwargs."""
     env_id = MULTI_AGENT_ID[setting]
-    arguments = dict(GAME_ARGS[setting](), max_cycles=counts(1, 5, huge_ok=True, none_ok=True))
+    arguments = dict(
+        GAME_ARGS[setting](),
+        max_cycles=counts(1, 5, huge_ok=True, none_ok=True),
+        unknown_argument=_invalid(0, None, "x"),
+    )
 
     @FUZZ
     @given(kwargs_of(arguments))
@@ -352,10 +356,11 @@ def test_multi_agent_constructor(setting):
     run()
 
 
+@pytest.mark.filterwarnings("ignore:.*Box action space maximum and minimum values are equal")
 @pytest.mark.parametrize("setting", POMDP_SETTINGS, ids=lambda s: s.name)
 def test_pomdp_constructor(setting):
     """``gymnasium.make`` and ``pettingzoo.make`` of every POMDP id with hostile kwargs."""
-    arguments = dict(GAME_ARGS[setting.name](), **POMDP_ARGS)
+    arguments = dict(GAME_ARGS[setting.name](), **POMDP_ARGS, unknown_argument=_invalid(0, "x"))
 
     @FUZZ
     @given(kwargs_of(arguments), st.booleans())
