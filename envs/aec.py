@@ -269,9 +269,9 @@ class SubgameLayout:
             self.action_spaces[agent] = gymnasium.spaces.Discrete(self.n_follower_actions[i])
 
         # The one action check of every driver (kind, shape, finiteness, range).
-        self._leader_check = ActionCheck(leader_action_space, LEADER)
+        self._leader_check = ActionCheck(leader_action_space, LEADER).check
         self._action_checks = [
-            ActionCheck(self.action_spaces[agent], agent) for agent in self.followers
+            ActionCheck(self.action_spaces[agent], agent).check for agent in self.followers
         ]
         self._type_one_hots = [np.eye(t, dtype=np.float32) for t in self.n_types]
         self._follower_masks = [np.ones(a, dtype=np.int8) for a in self.n_follower_actions]

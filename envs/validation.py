@@ -213,7 +213,8 @@ just above the float32 ``high``); the game then clips such values or refuses the
 class ActionCheck:
     """The drivers' one action check for a Gymnasium space, built once per env.
 
-    Calling it on an action validates it and returns it in the form the game takes:
+    Calling it (or its ``check`` attribute, one call cheaper: the drivers' hot path) on an
+    action validates it and returns it in the form the game takes:
 
     * ``Discrete``: a Python or numpy integer, or a 0-d integer array (never a bool, a float
       or a string), within ``[start, start + n)``; returned as an ``int``.
@@ -246,13 +247,19 @@ class ActionCheck:
             self._shape = space.shape
             self._unbounded = not (np.isfinite(low).all() and np.isfinite(high).all())
 
-    def __call__(self, action: Any) -> Any:
-        """Validate ``action`` (see the class docstring)."""
+        # ``check``: the validating function for this space, bound once (no dispatch per call).
         if self._discrete:
-            return self._index(action)
-        if self._box:
-            self._check_box(action)
-            return action
+            self.check = self._index
+        elif self._box:
+            self.check = self._check_box
+        else:
+            self.check = self._contained
+
+    def __call__(self, action: Any) -> Any:
+        """Validate ``action`` (see the class docstring); the same as ``self.check(action)``."""
+        return self.check(action)
+
+    def _contained(self, action: Any) -> Any:
         if not self.space.contains(action):
             raise ValueError(f"{self.name} must be in {self.space}, got {action!r}")
         return action
@@ -273,7 +280,7 @@ class ActionCheck:
             )
         return index
 
-    def _check_box(self, action: Any) -> None:
+    def _check_box(self, action: Any) -> Any:
         if type(action) is np.ndarray and action.dtype.kind in "iuf":  # the common case
             array = action
         else:
@@ -294,6 +301,7 @@ class ActionCheck:
             if not all(map(math.isfinite, values)):
                 raise ValueError(f"{self.name} must be finite, got {action!r}")
             raise ValueError(f"{self.name} must be in {self.space}, got {action!r}")
+        return action
 
 
 def check_action(space: gymnasium.Space, action: Any, who: str = "the leader") -> Any:

@@ -97,7 +97,7 @@ class raw_env(AECEnv, EzPickle):
         self.observation_spaces = {LEADER: self.pomdp.observation_space}
         self.action_spaces = {LEADER: self.pomdp.action_space}
         self.state_space = self.pomdp.state_space
-        self._check_action = ActionCheck(self.pomdp.action_space, LEADER)
+        self._check_action = ActionCheck(self.pomdp.action_space, LEADER).check
         self.np_random, self.np_random_seed = seeding.np_random(None)
 
     def observation_space(self, agent: str) -> gymnasium.Space:

@@ -130,7 +130,7 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         self.observation_space = self.pomdp.observation_space
         self.action_space = self.pomdp.action_space
         self.state_space = self.pomdp.state_space
-        self._check_action = ActionCheck(self.action_space)
+        self._check_action = ActionCheck(self.action_space).check
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
