@@ -25,10 +25,14 @@ flattening of ``layout.state_dict_space``: one-hot follower actions so far (slot
 acted), the flattened leader observation, a one-hot of whose turn it is (followers, leader,
 over) and one-hot types (Gymnasium orders ``Dict`` keys alphabetically;
 ``gymnasium.spaces.unflatten(env.unwrapped.layout.state_dict_space, env.state())`` gives the
-parts back by name). Invalid input
-(an action outside the agent's space or masked out, a non-``None`` action for an agent that
-is done, a step after the sub-game ended) raises ``ValueError`` or ``TypeError`` naming the
-value; nothing is clipped.
+parts back by name). Invalid input (an action outside the agent's space or masked out, of
+the wrong kind, shape or dtype, NaN or infinite; a non-``None`` action for an agent that is
+done) raises ``ValueError`` or ``TypeError`` naming the value; nothing is clipped or
+converted. Stepping once every agent has left (after the sub-game ended and each agent took
+its ``None`` step) raises ``ValueError``, through ``pettingzoo.make`` and ``env()`` as on
+the raw env (PettingZoo's own wrapper only warns there). Stepping before ``reset()`` raises
+PettingZoo's ``AssertionError`` ("reset() needs to be called before step") through
+``env()``, and ``ValueError`` on the raw env and the parallel env.
 
 How a setting's ``env.py`` uses this module (the whole file, minus its doc page)::
 
@@ -69,6 +73,7 @@ from pettingzoo.utils.env_logger import EnvLogger
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome
+from stackelberg_zoo.envs.validation import ActionCheck
 
 LEADER = "leader_0"
 """The leader's agent name."""
@@ -117,11 +122,12 @@ def _forwarded(name: str) -> property:
 class OrderEnforcing(OrderEnforcingWrapper):
     """PettingZoo's ``OrderEnforcingWrapper``, with a fast path for the per-step attributes.
 
-    The same checks, errors and warnings. The attributes an agent loop reads at every step
-    (``agents``, ``agent_selection``, ``rewards``, ``terminations``, ``truncations``,
-    ``infos``, ``_cumulative_rewards``), ``last()`` and ``step()`` go straight to the
-    wrapped env instead of through two ``__getattr__`` fallbacks and ``super()`` chains,
-    which made agent loops 2-4x slower.
+    The same checks, errors and warnings, but one: a step after every agent left raises the
+    wrapped env's ``ValueError`` instead of PettingZoo's warning. The attributes an agent
+    loop reads at every step (``agents``, ``agent_selection``, ``rewards``,
+    ``terminations``, ``truncations``, ``infos``, ``_cumulative_rewards``), ``last()`` and
+    ``step()`` go straight to the wrapped env instead of through two ``__getattr__``
+    fallbacks and ``super()`` chains, which made agent loops 2-4x slower.
     """
 
     agents = _forwarded("agents")
@@ -133,15 +139,16 @@ class OrderEnforcing(OrderEnforcingWrapper):
     _cumulative_rewards = _forwarded("_cumulative_rewards")
 
     def step(self, action: Any) -> None:
-        """Step the wrapped env, with the base class's checks and messages."""
+        """Step the wrapped env, with the base class's checks and messages.
+
+        Raises:
+            AssertionError: Before ``reset()`` (PettingZoo's check).
+            ValueError: After every agent left, or on an invalid action (the env's own).
+        """
         if not self._has_reset:
             EnvLogger.error_step_before_reset()
-        elif not self.env.agents:
-            self._has_updated = True
-            EnvLogger.warn_step_after_terminated_truncated()
-        else:
-            self._has_updated = True
-            self.env.step(action)
+        self._has_updated = True
+        self.env.step(action)
 
     def last(self, observe: bool = True) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """``(observation, cumulative reward, terminated, truncated, info)`` of the agent to act."""
@@ -184,25 +191,6 @@ def _check_render_mode(render_mode: Any, modes: list[str]) -> str | None:
     if render_mode is not None and render_mode not in modes:
         raise ValueError(f"render_mode must be None or one of {modes}, got {render_mode!r}")
     return render_mode
-
-
-def _as_index(action: Any, who: str, space: gymnasium.spaces.Discrete) -> int:
-    """Validate a ``Discrete`` action (Python or numpy integer, or a 0-d integer array)."""
-    if isinstance(action, int | np.integer) and not isinstance(action, bool | np.bool_):
-        index = int(action)
-    elif (
-        isinstance(action, np.ndarray)
-        and action.shape == ()
-        and np.issubdtype(action.dtype, np.integer)
-    ):
-        index = int(action)
-    else:
-        raise TypeError(f"{who}'s action must be an integer in {space}, got {action!r}")
-    if not space.start <= index < space.start + space.n:
-        raise ValueError(
-            f"{who}'s action must be in [{space.start}, {space.start + space.n}), got {action!r}"
-        )
-    return index
 
 
 class SubgameLayout:
@@ -283,6 +271,11 @@ class SubgameLayout:
             )
             self.action_spaces[agent] = gymnasium.spaces.Discrete(self.n_follower_actions[i])
 
+        # The one action check of every driver (kind, shape, finiteness, range).
+        self._leader_check = ActionCheck(leader_action_space, LEADER).check
+        self._action_checks = [
+            ActionCheck(self.action_spaces[agent], agent).check for agent in self.followers
+        ]
         self._type_one_hots = [np.eye(t, dtype=np.float32) for t in self.n_types]
         self._follower_masks = [np.ones(a, dtype=np.int8) for a in self.n_follower_actions]
         self.all_legal_leader_mask = (
@@ -404,7 +397,7 @@ class SubgameLayout:
             TypeError: If it is not an integer.
             ValueError: If it is out of range.
         """
-        return _as_index(action, self.followers[index], self.action_spaces[self.followers[index]])
+        return self._action_checks[index](action)
 
     def check_leader_action(self, action: Any, mask: np.ndarray | None) -> Any:
         """Validate a leader action against its space and mask; return it as the game takes it.
@@ -418,26 +411,19 @@ class SubgameLayout:
             ValueError: If it is outside the space or masked out.
         """
         space = self.game.leader_action_space
+        action = self._leader_check(action)  # kind, shape, finiteness, range (up to slack)
         if self.leader_discrete:
-            index = _as_index(action, LEADER, space)
-            if mask is not None and not mask[index - space.start]:
+            if mask is not None and not mask[action - space.start]:
                 legal = (np.flatnonzero(mask) + space.start).tolist()
                 raise ValueError(
                     f"{LEADER}'s action {action!r} is masked out; legal actions are {legal}"
                 )
-            return index
+            return action
         if self.leader_box:
-            try:
-                array = np.asarray(action, dtype=np.float64)
-            except (TypeError, ValueError) as error:
-                raise TypeError(
-                    f"{LEADER}'s action must be a real array of shape {space.shape}, got {action!r}"
-                ) from error
-            if array.shape != space.shape or not self._in_leader_box(array):
+            array = np.asarray(action, dtype=np.float64)
+            if not self._in_leader_box(array):
                 raise ValueError(f"{LEADER}'s action must be in {space}, got {action!r}")
             return array.astype(space.dtype)
-        if not space.contains(action):
-            raise ValueError(f"{LEADER}'s action must be in {space}, got {action!r}")
         return action
 
     def _in_leader_box(self, array: np.ndarray) -> bool:
@@ -567,6 +553,7 @@ class SubgameEnv(AECEnv):
         self.agent_selection = LEADER
         self._begin(np.zeros(self._n, dtype=np.int64))
         self._turn = self._n + 1
+        self._started = False  # whether reset() was called: step's messages differ
 
     def observation_space(self, agent: str) -> gymnasium.Space:
         """The ``Dict`` observation space of ``agent`` (the same object on every call)."""
@@ -604,6 +591,7 @@ class SubgameEnv(AECEnv):
         self.truncations = dict.fromkeys(self.agents, False)
         self.infos = {agent: {} for agent in self.agents}
         self._skip_agent_selection = None
+        self._started = True
         self._begin(types)
         self.agent_selection = self._followers[0]
         if self.render_mode == "human":
@@ -626,9 +614,12 @@ class SubgameEnv(AECEnv):
         Raises:
             TypeError: If the action has the wrong kind.
             ValueError: If it is outside the agent's space or masked out, if a done agent
-                gets anything but ``None``, or if no agent is left (call ``reset()``).
+                gets anything but ``None``, if no agent is left (call ``reset()``), or
+                before the first ``reset()``.
         """
         if not self.agents:
+            if not self._started:
+                raise ValueError(f"step({action!r}) called before reset(); call reset() first")
             raise ValueError(
                 f"step({action!r}) called after the sub-game ended and every agent left; "
                 f"call reset()"
@@ -797,6 +788,7 @@ class SimultaneousSubgameEnv(ParallelEnv):
         self._leader_actions: list[Any] = []
         self._outcome: Outcome | None = None
         self._sub_state = None
+        self._started = False  # whether reset() was called: step's messages differ
 
     def observation_space(self, agent: str) -> gymnasium.Space:
         """The ``Dict`` observation space of ``agent`` (the same object on every call)."""
@@ -826,6 +818,7 @@ class SimultaneousSubgameEnv(ParallelEnv):
         else:
             self._types = self.layout.sample_types(self.np_random)
         self.agents = list(self.possible_agents)
+        self._started = True
         self._follower_actions = np.full(self._n, -1, dtype=np.int64)
         self._leader_actions = []
         self._outcome = None
@@ -840,10 +833,12 @@ class SimultaneousSubgameEnv(ParallelEnv):
         Raises:
             TypeError: If ``actions`` is not a dict or an action has the wrong kind.
             ValueError: If an agent is missing or unknown, an action is outside its space,
-                or the sub-game already ended (call ``reset()``).
+                or the sub-game already ended or never started (call ``reset()``).
             RuntimeError: If the game is not simultaneous after all (see the class doc).
         """
         if not self.agents:
+            if not self._started:
+                raise ValueError(f"step({actions!r}) called before reset(); call reset() first")
             raise ValueError(f"step({actions!r}) called after the sub-game ended; call reset()")
         if not isinstance(actions, dict):
             raise TypeError(f"actions must be a dict agent -> action, got {actions!r}")

@@ -719,9 +719,13 @@ def test_fast_order_enforcing_wrapper_behaves_like_pettingzoos(caplog):
         assert env.max_cycles is None  # other attributes still reach the env
         while env.agents:
             env.step(None if env.terminations[env.agent_selection] else 0)
-        caplog.clear()
-        env.step(0)  # the wrapper logs a warning; the raw env would raise
-        assert "after all agents are terminated" in caplog.text
+    # After every agent left, PettingZoo's wrapper only logs a warning; ours raises the
+    # raw env's ValueError, as the module documents.
+    caplog.clear()
+    theirs.step(0)
+    assert "after all agents are terminated" in caplog.text
+    with pytest.raises(ValueError, match="after the sub-game ended"):
+        ours.step(0)
 
 
 # ----------------------------------------------------------------------------- the harness

@@ -226,7 +226,7 @@ def test_payment_scheme_is_read_only_and_callable():
         ([[1.0, 2.0]], ValueError, r"shape \(1, 2\)"),
         (1.0, ValueError, r"shape \(\)"),
         ("ab", TypeError, "'ab'"),
-        ([None, 1.0], ValueError, "None"),
+        ([None, 1.0], TypeError, "None"),
     ],
 )
 def test_bad_payments_are_rejected_naming_the_value(action, error, match):

@@ -139,8 +139,8 @@ def test_play_through_the_contract_and_sampled_types():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"n_messages": 0}, ValueError, "n_messages must be >= 1, got 0"),
-        ({"n_types": 0}, ValueError, "n_types must be >= 1, got 0"),
+        ({"n_messages": 0}, ValueError, "n_messages must be at least 1, got 0"),
+        ({"n_types": 0}, ValueError, "n_types must be at least 1, got 0"),
         ({"n_messages": 2.0}, TypeError, r"2\.0"),
         ({"n_types": True}, TypeError, "True"),
         ({"prior": [0.5, 0.5, 0.5]}, ValueError, "1.5"),

@@ -26,7 +26,6 @@ before normalisation by the largest entry 6:
 from __future__ import annotations
 
 import itertools
-import numbers
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,7 +41,14 @@ from stackelberg_zoo.envs.core import (
     format_array,
     induced_bayesian_game,
 )
-from stackelberg_zoo.equilibrium.games import NormalFormGame, as_finite_array
+from stackelberg_zoo.envs.validation import (
+    as_real_array,
+    check_flag,
+    check_game_sizes,
+    check_real,
+    check_table_size,
+)
+from stackelberg_zoo.equilibrium.games import NormalFormGame
 from stackelberg_zoo.equilibrium.lp import solve_cce
 
 
@@ -71,6 +77,9 @@ DEFAULT_REFERENCE_MARGIN = 0.1
 PAYMENT_TOL = 1e-6
 """Payments at most ``PAYMENT_TOL * max(1, max_payment)`` outside ``[0, max_payment]`` (float32
 rounding of an action drawn from the Box space) are clipped into it; further out is an error."""
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""The largest ``max_payment``: the leader's action space is a float32 ``Box``."""
 
 DOMINANCE_TOL = 1e-9
 """Slack when re-verifying the reference scheme's dominance margin on the induced game."""
@@ -136,15 +145,6 @@ class _TargetCost:
     worst_deficit: float
 
 
-def _check_real(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value}")
-    return value
-
-
 def _int_tuple(name: str, values) -> tuple[int, ...]:
     """``values`` as a tuple of Python ints (fast path for integer arrays)."""
     try:
@@ -168,10 +168,13 @@ class MatrixDesign(EconomicGame):
         reference_margin: The dominance margin :meth:`reference` aims for (``> 0``).
 
     Raises:
-        ValueError: On a payoff array that is not ``[2, A_1, A_2]`` or not finite, an
-            all-zero table with ``normalize``, a negative or non-finite ``max_payment``, or a
-            non-positive ``reference_margin``.
-        TypeError: On non-numeric arguments.
+        ValueError: On a payoff array that is not ``[2, A_1, A_2]`` or not finite (or larger
+            than :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES`), an all-zero
+            table with ``normalize``, a negative, non-finite or beyond-float32
+            ``max_payment``, or a non-positive ``reference_margin``.
+        TypeError: On non-numeric arguments (numeric strings, bools and complex numbers
+            included) or flags that are not bools (``normalize="no"`` is refused, not
+            read as true).
 
     Example:
         >>> game = MatrixDesign()
@@ -196,20 +199,25 @@ class MatrixDesign(EconomicGame):
         elif isinstance(payoffs, NormalFormGame):
             raw = payoffs.payoffs
         else:
-            raw = as_finite_array("payoffs", payoffs)
+            raw = as_real_array("payoffs", payoffs)
         if raw.ndim != 3 or raw.shape[0] != 2 or min(raw.shape) < 1:
             raise ValueError(
                 f"payoffs must have shape [2, A_1, A_2] (two followers, at least one action "
                 f"each), got shape {raw.shape}"
             )
-        self.max_payment = _check_real("max_payment", max_payment)
-        if self.max_payment < 0:
-            raise ValueError(f"max_payment must be >= 0, got {max_payment}")
-        self.reference_margin = _check_real("reference_margin", reference_margin)
+        check_table_size({"payoffs.shape": raw.shape}, raw.shape, "payoff table")
+        check_game_sizes({"payoffs.shape": raw.shape}, (1, 1), raw.shape[1:])
+        self.max_payment = check_real("max_payment", max_payment)
+        if not 0 <= self.max_payment <= _FLOAT32_MAX:
+            raise ValueError(
+                f"max_payment must be >= 0 and fit the float32 action space (at most "
+                f"{_FLOAT32_MAX:.4g}), got {max_payment!r}"
+            )
+        self.reference_margin = check_real("reference_margin", reference_margin)
         if self.reference_margin <= 0:
-            raise ValueError(f"reference_margin must be > 0, got {reference_margin}")
-        self.normalize = bool(normalize)
-        self.charge_payments = bool(charge_payments)
+            raise ValueError(f"reference_margin must be > 0, got {reference_margin!r}")
+        self.normalize = check_flag("normalize", normalize)
+        self.charge_payments = check_flag("charge_payments", charge_payments)
         self.scale = float(np.abs(raw).max()) if self.normalize else 1.0
         if self.scale == 0:
             raise ValueError("payoffs are all zero, so they cannot be normalised; got all zeros")
@@ -267,16 +275,15 @@ class MatrixDesign(EconomicGame):
         Raises:
             ValueError: If the sub-game is over, the shape is not ``(2,)``, or a payment is
                 NaN, infinite, negative or above ``max_payment``.
-            TypeError: If the action is not numeric.
+            TypeError: If the action is not real-valued (bools, complex numbers and strings
+                are refused).
         """
         if state.payments is not None:
             raise ValueError(f"the sub-game is over (payments {state.payments.tolist()} made)")
-        if isinstance(action, (str, bytes)):
-            raise TypeError(f"payments must be numeric, got {action!r}")
-        try:
-            payments = np.array(action, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"payments must be numeric, got {action!r}") from error
+        if type(action) is np.ndarray and action.dtype.kind in "iuf":
+            payments = action.astype(np.float64)  # a copy: clipped in place below
+        else:  # refuses bools, complex numbers and strings rather than converting them
+            payments = np.array(as_real_array("payments (the leader's action)", action))
         if payments.shape != (2,):
             raise ValueError(
                 f"payments must have shape (2,), got shape {payments.shape}: {action!r}"

@@ -36,7 +36,14 @@ import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
 from stackelberg_zoo.envs.mspm.reference import MSPMSearchResult, mspm_reference, search_mspm
-from stackelberg_zoo.equilibrium.games import as_finite_array, check_distribution
+from stackelberg_zoo.envs.validation import (
+    as_real_array,
+    check_count,
+    check_game_sizes,
+    check_table_size,
+    repeated,
+)
+from stackelberg_zoo.equilibrium.games import check_distribution
 
 PI_VALUES = ((0.2, 1.0), (0.0, 0.4))
 """Value levels of the PI instance (Agrawal et al. 2020): follower 0, follower 1."""
@@ -46,14 +53,6 @@ PI_MARGINALS = ((0.8, 0.2), (0.5, 0.5))
 
 VALUE_PRESETS = ("pi", "uniform")
 """Names accepted for ``values`` besides an explicit table."""
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
 
 
 def _product_prior(marginals: Sequence[np.ndarray]) -> np.ndarray:
@@ -79,7 +78,8 @@ def value_model(
             table, one sequence of value levels in ``[0, 1]`` per follower.
         n_followers: Number of followers; ``None`` means 2 for the presets and
             ``len(values)`` for a table. ``"pi"`` has exactly 2.
-        n_values: ``t``, the number of value levels of ``"uniform"`` (at least 2).
+        n_values: ``t``, the number of value levels of ``"uniform"`` (at least 2; checked
+            with every ``values``, so a bad value is never silently ignored).
         prior: ``[T_1, ..., T_n]`` joint prior of an explicit table (may be correlated);
             ``None`` means uniform over type profiles. Must be ``None`` for the presets.
 
@@ -90,30 +90,38 @@ def value_model(
         prior is renormalised to sum to exactly 1.
 
     Raises:
-        ValueError: On an unknown preset, a count out of range, a value outside ``[0, 1]``
-            or a prior that is not a distribution of the right shape.
-        TypeError: On a non-integer count or non-numeric values.
+        ValueError: On an unknown preset, a count out of range, a value outside ``[0, 1]``,
+            a prior that is not a distribution of the right shape, or a joint prior of more
+            than :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES` entries.
+        TypeError: On a non-integer count or values/prior entries that are not real numbers
+            (numeric strings and bools are refused, not converted).
     """
+    t = check_count("n_values", n_values, 2)  # checked even where unused: never ignored
+    if n_followers is not None:
+        check_count("n_followers", n_followers, 1)
     if isinstance(values, str):
         if values not in VALUE_PRESETS:
             raise ValueError(f"values must be one of {VALUE_PRESETS} or a table, got {values!r}")
         if prior is not None:
             raise ValueError(f"prior is fixed by the preset {values!r}; got prior={prior!r}")
-        n = 2 if n_followers is None else _check_int("n_followers", n_followers, 1)
+        n = 2 if n_followers is None else int(n_followers)
         if values == "pi":
             if n != 2:
                 raise ValueError(f"the 'pi' preset has exactly 2 followers, got n_followers={n}")
             levels = tuple(np.array(v, dtype=np.float64) for v in PI_VALUES)
             joint = _product_prior([np.array(p) for p in PI_MARGINALS])
         else:
-            t = _check_int("n_values", n_values, 2)
+            check_table_size(
+                {"values": values, "n_values": t, "n_followers": n},
+                repeated(t, n),
+                "joint prior",
+            )
             levels = tuple(np.linspace(0.0, 1.0, t) for _ in range(n))
             joint = np.full((t,) * n, 1.0 / t**n)
     else:
-        try:
-            rows = [as_finite_array(f"values[{i}]", row) for i, row in enumerate(values)]
-        except TypeError as error:
-            raise TypeError(f"values must be a preset name or a table, got {values!r}") from error
+        if not isinstance(values, Sequence | np.ndarray):
+            raise TypeError(f"values must be a preset name or a table, got {values!r}")
+        rows = [as_real_array(f"values[{i}]", row) for i, row in enumerate(values)]
         if not rows:
             raise ValueError(f"values must list at least one follower, got {values!r}")
         for i, row in enumerate(rows):
@@ -121,11 +129,13 @@ def value_model(
                 raise ValueError(f"values[{i}] must be a non-empty 1-D sequence, got {row!r}")
             if row.min() < 0.0 or row.max() > 1.0:
                 raise ValueError(f"values[{i}] must lie in [0, 1], got {row.tolist()}")
-        if n_followers is not None and _check_int("n_followers", n_followers, 1) != len(rows):
+        if n_followers is not None and n_followers != len(rows):
             raise ValueError(f"n_followers={n_followers} but values lists {len(rows)} followers")
         levels = tuple(rows)
         shape = tuple(row.size for row in rows)
-        joint = np.full(shape, 1.0 / np.prod(shape)) if prior is None else prior
+        entries = check_table_size({"values (levels per follower)": shape}, shape, "joint prior")
+        joint = np.full(shape, 1.0 / entries) if prior is None else prior
+        joint = as_real_array("prior", joint)
         joint = check_distribution("prior", joint, shape)
     for row in levels:
         row.setflags(write=False)
@@ -185,12 +195,15 @@ class SequentialPriceMechanism(EconomicGame):
         n_followers: Number of followers (default 2; a table fixes it).
         n_units: ``k``, identical units for sale, ``1 <= k <= n_followers``.
         n_messages: ``m``, messages per follower (``m = 1`` is the message-free SPM).
-        n_values: ``t`` of the ``"uniform"`` preset.
+        n_values: ``t`` of the ``"uniform"`` preset (checked with any ``values``).
         prior: Joint prior of an explicit table, ``[T_1..T_n]``, correlation allowed.
 
     Raises:
-        ValueError: On counts out of range or an invalid value table or prior.
-        TypeError: On non-integer counts.
+        ValueError: On counts out of range, an invalid value table or prior, or sizes whose
+            tables would exceed :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES`
+            entries (the induced game's ``n * prod(T_i) * m ** n``, see
+            :func:`~stackelberg_zoo.envs.validation.check_game_sizes`).
+        TypeError: On non-integer counts or non-numeric values.
 
     Example:
         >>> game = SequentialPriceMechanism("pi", n_messages=2)
@@ -214,10 +227,16 @@ class SequentialPriceMechanism(EconomicGame):
             values, n_followers=n_followers, n_values=n_values, prior=prior
         )
         n = len(self.values)
-        self.n_units = _check_int("n_units", n_units, 1)
+        self.n_units = check_count("n_units", n_units, 1)
         if self.n_units > n:
             raise ValueError(f"n_units must be at most n_followers={n}, got {n_units}")
-        self.n_messages = _check_int("n_messages", n_messages, 1)
+        self.n_messages = check_count("n_messages", n_messages, 1)
+        n_types = tuple(row.size for row in self.values)
+        check_game_sizes(
+            {"n_followers": n, "n_messages": self.n_messages, "n_types": n_types},
+            n_types,
+            (self.n_messages,) * n,
+        )
         self.n_types = tuple(row.size for row in self.values)
         self.n_follower_actions = (self.n_messages,) * n
         self.first_best = self._first_best_table()
@@ -322,15 +341,16 @@ class SequentialPriceMechanism(EconomicGame):
         The unvisited follower with the highest score is visited; ties go to the lowest index.
 
         Raises:
-            TypeError: If the action is not numeric.
+            TypeError: If the action is not real-valued (bools, complex numbers and strings
+                are refused).
             ValueError: If it has the wrong shape, or a NaN, infinite or out-of-``[0, 1]``
                 entry.
         """
         n = self.n_followers
-        try:
-            vector = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"leader action must be numeric, got {action!r}") from error
+        if type(action) is np.ndarray and action.dtype.kind in "iuf":
+            vector = action.astype(np.float64, copy=False)
+        else:  # refuses bools, complex numbers and strings rather than converting them
+            vector = as_real_array("leader action", action)
         if vector.shape != (n + 1,):
             raise ValueError(f"leader action must have shape ({n + 1},), got {action!r}")
         entries = vector.tolist()  # plain floats: faster than numpy for a few entries

@@ -16,7 +16,12 @@ import gymnasium
 import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference, Target, format_array
-from stackelberg_zoo.equilibrium.games import as_finite_array
+from stackelberg_zoo.envs.validation import (
+    as_real_array,
+    check_flag,
+    check_game_sizes,
+    check_table_size,
+)
 from stackelberg_zoo.equilibrium.stackelberg import (
     pure_commitment,
     robust_commitment,
@@ -113,9 +118,11 @@ class NormalFormStackelberg(EconomicGame):
 
     Raises:
         ValueError: On an unknown name, both or neither of ``game`` and the matrices,
-            matrices that are not 2-D of the same shape, NaN or infinite entries, or
+            matrices that are not 2-D of the same shape, NaN or infinite entries, more than
+            :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES` cells, or
             ``normalize`` with a largest entry ``<= 0``.
-        TypeError: On non-numeric matrices.
+        TypeError: On matrices with entries that are not real numbers (numeric strings and
+            bools are refused, not converted) or flags that are not bools.
 
     Example:
         >>> game = NormalFormStackelberg("maintain")
@@ -152,17 +159,18 @@ class NormalFormStackelberg(EconomicGame):
                 f"pass a game name or both matrices; got leader_payoffs={leader_payoffs!r}, "
                 f"follower_payoffs={follower_payoffs!r}"
             )
-        if not isinstance(mixed_leader, bool | np.bool_):
-            raise TypeError(f"mixed_leader must be a bool, got {mixed_leader!r}")
-        if not isinstance(normalize, bool | np.bool_):
-            raise TypeError(f"normalize must be a bool, got {normalize!r}")
-        leader = as_finite_array("leader_payoffs", leader_payoffs)
-        follower = as_finite_array("follower_payoffs", follower_payoffs)
+        check_flag("mixed_leader", mixed_leader)
+        check_flag("normalize", normalize)
+        leader = as_real_array("leader_payoffs", leader_payoffs)
+        follower = as_real_array("follower_payoffs", follower_payoffs)
         if leader.ndim != 2 or leader.shape != follower.shape or leader.size == 0:
             raise ValueError(
                 f"leader_payoffs and follower_payoffs must be non-empty matrices of the same "
                 f"shape [rows, columns], got shapes {leader.shape} and {follower.shape}"
             )
+        arguments = {"leader_payoffs.shape": leader.shape}
+        check_table_size(arguments, leader.shape, "payoff table")  # cached cell by cell below
+        check_game_sizes(arguments, (1,), (leader.shape[1],))
         self.raw_leader_payoffs = _frozen(leader)
         self.raw_follower_payoffs = _frozen(follower)
         scale = 1.0
@@ -170,8 +178,9 @@ class NormalFormStackelberg(EconomicGame):
             scale = float(max(leader.max(), follower.max()))
             if scale <= 0:
                 raise ValueError(
-                    f"normalize=True divides by the largest payoff, which must be positive; "
-                    f"got {scale}"
+                    f"normalize=True divides by the largest entry of leader_payoffs and "
+                    f"follower_payoffs, which must be positive; got {scale} (pass "
+                    f"normalize=False for such tables)"
                 )
         self.name = game
         self.mixed_leader = bool(mixed_leader)
@@ -267,12 +276,10 @@ class NormalFormStackelberg(EconomicGame):
             if not 0 <= action < self.n_rows:
                 raise ValueError(f"the leader's row must be in [0, {self.n_rows}), got {action!r}")
             return self._pure_rows[int(action)]
-        try:
-            weights = np.asarray(action, dtype=np.float64)
-        except (TypeError, ValueError) as error:
-            raise TypeError(
-                f"the leader's action must be {self.n_rows} weights, got {action!r}"
-            ) from error
+        if type(action) is np.ndarray and action.dtype.kind in "iuf":
+            weights = action.astype(np.float64)
+        else:  # refuses bools, complex numbers and strings rather than converting them
+            weights = as_real_array("the leader's action (row weights)", action)
         values = weights.tolist() if weights.shape == (self.n_rows,) else None
         if values is None or not all(0.0 <= v <= 1.0 for v in values):  # NaN fails too
             raise ValueError(

@@ -49,6 +49,7 @@ from stackelberg_zoo.envs.pomdp.gym import (
     check_render_mode,
     render_pomdp,
 )
+from stackelberg_zoo.envs.validation import ActionCheck
 
 LEADER = "leader_0"
 """The only agent."""
@@ -105,6 +106,7 @@ class raw_env(AECEnv, EzPickle):
         self.observation_spaces = {LEADER: self.pomdp.observation_space}
         self.action_spaces = {LEADER: self.pomdp.action_space}
         self.state_space = self.pomdp.state_space
+        self._check_action = ActionCheck(self.pomdp.action_space, LEADER).check
         self.np_random, self.np_random_seed = seeding.np_random(None)
 
     def observation_space(self, agent: str) -> gymnasium.Space:
@@ -141,9 +143,14 @@ class raw_env(AECEnv, EzPickle):
         """One leader turn (``None`` once the leader is done).
 
         Raises:
-            ValueError: On an action the setting rejects, a non-``None`` action after the
-                end, or a step after every agent left (call ``reset()``).
+            TypeError: On an action of the wrong kind (a bool, a float or a string for a
+                ``Discrete`` space; complex, bool or string entries for a ``Box``).
+            ValueError: On an action of the wrong shape, NaN or infinite, out of range or
+                rejected by the setting (nothing changes then), a non-``None`` action after
+                the end, a step before ``reset()``, or a step after every agent left.
         """
+        if not hasattr(self, "agents"):
+            raise ValueError(f"step({action!r}) called before reset(); call reset() first")
         if not self.agents:
             raise ValueError(f"step({action!r}) called after the episode ended; call reset()")
         if self.terminations[LEADER] or self.truncations[LEADER]:
@@ -153,6 +160,7 @@ class raw_env(AECEnv, EzPickle):
             return
         if action is None:
             raise ValueError(f"{LEADER} is live and must act; got action None")
+        action = self._check_action(action)  # the one action check of every driver
         transition = self.pomdp.step(action)
         self._steps += 1
         self._cumulative_rewards[LEADER] = 0.0

@@ -87,6 +87,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
     _read_only,
     response_algorithm,
 )
+from stackelberg_zoo.envs.validation import check_real_kind
 from stackelberg_zoo.equilibrium import bounds
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights, normalised_weights
 
@@ -220,9 +221,11 @@ class BatchedGame(abc.ABC):
         """``actions`` as a ``[B, *shape]`` array of the ``Box`` action space's dtype.
 
         Raises:
-            TypeError: If it is not numeric or has another shape.
+            TypeError: If it is not real-valued (bools, complex numbers and strings are
+                refused) or has another shape.
         """
         dtype = self.action_space.dtype
+        check_real_kind("the leader's actions", actions)  # no bools, complex, strings
         try:
             array = np.ascontiguousarray(actions, dtype=dtype)
         except (TypeError, ValueError) as error:
@@ -242,6 +245,7 @@ class BatchedGame(abc.ABC):
             ValueError: If an action is out of range (the message names the env index).
         """
         B = self.num_envs
+        check_real_kind("the leader's actions", actions)  # no bools, even inside a list
         actions = np.asarray(actions)
         if actions.shape != (B,) or actions.dtype.kind not in "iu":
             raise TypeError(

@@ -64,7 +64,6 @@ from __future__ import annotations
 import enum
 import functools
 import math
-import numbers
 import operator
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -83,6 +82,8 @@ from stackelberg_zoo.envs.pomdp.followers import (
     _data_equal,
     response_algorithm,
 )
+from stackelberg_zoo.envs.validation import check_count as _check_count
+from stackelberg_zoo.envs.validation import check_flag as _check_flag
 from stackelberg_zoo.equilibrium.games import BayesianGame
 from stackelberg_zoo.equilibrium.gaps import BayesGapReport, bcce_gap
 
@@ -404,20 +405,6 @@ def _observation_writer(space: gymnasium.Space) -> Callable[[np.ndarray, Any], N
         buffer[:size] = flatten(value)
 
     return write_flat
-
-
-def _check_count(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _check_flag(name: str, value) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}")
-    return bool(value)
 
 
 def default_phase_lengths(game: EconomicGame) -> tuple[int, int]:

@@ -47,6 +47,7 @@ from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _copy_element
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
+from stackelberg_zoo.envs.validation import ActionCheck
 
 RENDER_MODES = ["ansi", "human"]
 """Render modes: ``ansi`` returns a few lines about the current sub-game; ``human`` prints them
@@ -146,6 +147,7 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         self.observation_space = self.pomdp.observation_space
         self.action_space = self.pomdp.action_space
         self.state_space = self.pomdp.state_space
+        self._check_action = ActionCheck(self.action_space).check
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -162,9 +164,14 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         """One leader turn; see the module docstring for ``info``.
 
         Raises:
-            ValueError: After the end of the episode, or on an action the setting rejects.
+            TypeError: On an action of the wrong kind (a bool, a float or string for a
+                ``Discrete`` space; complex, bool or string entries for a ``Box``).
+            ValueError: After the end of the episode, on an action of the wrong shape, NaN
+                or infinite, out of range, or otherwise rejected by the setting. Nothing
+                changes then.
         """
         pomdp = self.pomdp
+        action = self._check_action(action)  # the one action check of every driver
         observation, reward, terminated, info = pomdp.step(action)
         info["state"] = pomdp.state()
         if type(observation) is np.ndarray:

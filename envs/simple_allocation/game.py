@@ -16,7 +16,6 @@ research fixture F18).
 from __future__ import annotations
 
 import itertools
-import numbers
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import gymnasium
 import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
+from stackelberg_zoo.envs.validation import as_real_array, check_count, check_game_sizes
 from stackelberg_zoo.equilibrium.games import check_distribution
 
 DEFAULT_N_TYPES = 3
@@ -77,16 +77,10 @@ class MessageMap:
         return self.items[int(message)]
 
 
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
-    return int(value)
-
-
 def _check_index(name: str, value, size: int) -> int:
     try:
+        if isinstance(value, bool | np.bool_):
+            raise TypeError
         index = operator.index(value)
     except TypeError as error:
         raise TypeError(f"{name} must be an integer, got {value!r}") from error
@@ -117,9 +111,12 @@ class SimpleAllocation(EconomicGame):
         prior: ``[n_types]`` type distribution; uniform if ``None``.
 
     Raises:
-        TypeError: If a count is not an integer.
-        ValueError: If a count is below 1 or the prior is not a distribution over
-            ``n_types`` types.
+        TypeError: If a count is not an integer, or the prior holds non-numbers (numeric
+            strings and bools are refused, not converted).
+        ValueError: If a count is below 1, the prior is not a distribution over ``n_types``
+            types, or the tables would exceed
+            :data:`~stackelberg_zoo.envs.validation.MAX_TABLE_ENTRIES` entries
+            (``n_types * n_messages``, ``n_types ** 2``, ``n_messages ** 2``).
 
     Example:
         >>> game = SimpleAllocation(n_messages=2)
@@ -137,10 +134,14 @@ class SimpleAllocation(EconomicGame):
         n_types: int = DEFAULT_N_TYPES,
         prior=None,
     ):
-        self.n_messages = _check_count("n_messages", n_messages)
-        n_types = _check_count("n_types", n_types)
+        self.n_messages = check_count("n_messages", n_messages)
+        n_types = check_count("n_types", n_types)
+        check_game_sizes(  # also covers the types x items utility table
+            {"n_messages": self.n_messages, "n_types": n_types}, (n_types,), (self.n_messages,)
+        )
         if prior is None:
             prior = np.full(n_types, 1.0 / n_types)
+        prior = as_real_array("prior", prior)
         prior = np.array(check_distribution("prior", prior, (n_types,)), copy=True)
         prior.setflags(write=False)
         self.prior = prior
