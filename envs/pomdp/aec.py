@@ -37,7 +37,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _check_count, _copy_element
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _copy_element, check_count
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.gym import RENDER_MODES, build_pomdp, check_render_mode
 
@@ -87,7 +87,7 @@ class raw_env(AECEnv, EzPickle):
         )
         super().__init__()
         self.render_mode = check_render_mode(render_mode)
-        self.max_cycles = None if max_cycles is None else _check_count("max_cycles", max_cycles)
+        self.max_cycles = None if max_cycles is None else check_count("max_cycles", max_cycles)
         self.pomdp: StackelbergPOMDP = build_pomdp(
             setting, followers, n_response, n_reward, commitment, diagnostics, game_kwargs
         )

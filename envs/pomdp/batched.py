@@ -72,23 +72,22 @@ from gymnasium.utils import seeding
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.episode import (
     MAX_INDUCED_PROFILES,
+    DiagnosticsSource,
     Phase,
     ResponseReport,
-    _check_count,
-    _check_flag,
-    _DiagnosticsSource,
+    check_count,
+    check_flag,
     default_phase_lengths,
 )
 from stackelberg_zoo.envs.pomdp.followers import (
+    BatchedResponder,
     FollowerSpec,
-    MultiplicativeWeightsResponse,
     ResponseAlgorithm,
-    _LearnerSnapshot,
-    _read_only,
     response_algorithm,
 )
-from stackelberg_zoo.equilibrium import bounds
-from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights, normalised_weights
+from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
+from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
+from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
 
 BATCHED_GAMES: dict[str, str] = {
     "stackelberg_zoo.envs.normal_form.game:NormalFormStackelberg": (
@@ -120,17 +119,7 @@ def first_bad(mask: np.ndarray) -> int:
 
 SMALL_AXIS = 7
 """Rows up to this long are reduced column by column: numpy's ``axis=1`` reductions cost far
-more than the arithmetic on short rows (max and ``or`` are exact in any order)."""
-
-
-def row_max(x: np.ndarray) -> np.ndarray:
-    """``[k]`` the row maxima of ``x [k, A]``."""
-    if x.shape[1] > SMALL_AXIS:
-        return x.max(axis=1)
-    top = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        np.maximum(top, x[:, j], out=top)
-    return top
+more than the arithmetic on short rows (``or`` is exact in any order)."""
 
 
 def row_any(x: np.ndarray) -> np.ndarray:
@@ -141,25 +130,6 @@ def row_any(x: np.ndarray) -> np.ndarray:
     for j in range(1, x.shape[1]):
         found |= x[:, j]
     return found
-
-
-def inverse_cdf(rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """``int64[k]``: for each row, the index whose cumulative sum first exceeds ``u · Σ row``.
-
-    The single env's ``_sample_row`` (``searchsorted(cumsum, u * total, side="right")``,
-    capped at the last index), with the cumulative sums formed in the same order.
-    """
-    width = rows.shape[1]
-    running = rows[:, 0].copy()
-    sums = [running]
-    for j in range(1, width):
-        running = running + rows[:, j]
-        sums.append(running)
-    target = uniforms * running
-    chosen = (sums[0] <= target).astype(np.int64)
-    for partial in sums[1:]:
-        chosen += partial <= target
-    return np.minimum(chosen, width - 1, out=chosen)
 
 
 def _load(path: str) -> Any:
@@ -416,28 +386,16 @@ class BatchedStackelbergPOMDP:
     ):
         if not isinstance(game, EconomicGame):
             raise TypeError(f"game must be an EconomicGame, got {type(game).__name__}: {game!r}")
-        B = _check_count("num_envs", num_envs)
+        B = check_count("num_envs", num_envs)
         if n_response is None or n_reward is None:
             default_response, default_reward = default_phase_lengths(game)
             n_response = default_response if n_response is None else n_response
             n_reward = default_reward if n_reward is None else n_reward
-        self.n_response = _check_count("n_response", n_response)
-        self.n_reward = _check_count("n_reward", n_reward)
-        self.commitment = _check_flag("commitment", commitment)
-        self.diagnostics = _check_flag("diagnostics", diagnostics)
-        algorithm = response_algorithm(followers)
-        if not isinstance(algorithm, MultiplicativeWeightsResponse):
-            raise ValueError(
-                f"the batched Stackelberg POMDP implements the paper's multiplicative weights "
-                f"followers ('mw') only, got {algorithm!r}; use the single-environment "
-                f"StackelbergPOMDP for other response algorithms"
-            )
-        if algorithm.reward_play not in ("argmax", "sample"):
-            raise ValueError(
-                f"the batched Stackelberg POMDP implements reward_play 'argmax' and 'sample', "
-                f"got {algorithm.reward_play!r}; use the single-environment StackelbergPOMDP"
-            )
-        self.algorithm = algorithm
+        self.n_response = check_count("n_response", n_response)
+        self.n_reward = check_count("n_reward", n_reward)
+        self.commitment = check_flag("commitment", commitment)
+        self.diagnostics = check_flag("diagnostics", diagnostics)
+        self.algorithm = response_algorithm(followers)
         self.game = game
         self.num_envs = B
         self.batch = batched_game(game, B)
@@ -449,46 +407,15 @@ class BatchedStackelbergPOMDP:
         n = spec.n_followers
         self._n = n
         self._arange = np.arange(B)
-        self._log_base = math.log1p(algorithm.eps)
-        self._sample_play = algorithm.reward_play == "sample"
-
-        # Types: inverse CDF over the flattened prior, as FollowerSpec.sample_types.
-        self._type_cdf = spec._cdf
-        self._type_last = spec._last
-        self._type_fixed = spec._first == spec._last
-        self._type_profiles = spec._profiles
-
-        # The sweep: query q plays action _order_action[q] for follower _order_follower[q].
-        self._order_follower = np.array(
-            [i for i in range(n) for _ in range(spec.n_actions[i])], dtype=np.int64
+        self._n_profiles = math.prod(spec.n_types) * math.prod(spec.n_actions)
+        self._track = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        self.streams = UniformStreams(B)
+        # The follower model's batched kernel (ValueError if it has none).
+        self.followers: BatchedResponder = self.algorithm.batched(
+            spec, self.n_response, B, self.streams.draw, self._track
         )
-        self._order_action = np.array(
-            [b for i in range(n) for b in range(spec.n_actions[i])], dtype=np.int64
-        )
-        self._sweep = int(self._order_follower.size)
-        self.max_rounds = self.n_response // self._sweep
-
-        # Follower learners, one per follower i with batch (B, T_i): learner b * T_i + t (flat
-        # index) is copy b's learner at type t. Plus per-copy bookkeeping [B, T_i].
-        self._learners = [
-            MultiplicativeWeights((B, t), a, eps=algorithm.eps)
-            for t, a in zip(spec.n_types, spec.n_actions, strict=True)
-        ]
-        self._n_types = spec.n_types
-        self._realised = [np.zeros((B, t)) for t in spec.n_types]
-        self._range = [np.zeros((B, t)) for t in spec.n_types]
-        self._gains = [np.zeros((B, a)) for a in spec.n_actions]
-        self._gains_flat = [g.reshape(-1) for g in self._gains]
-        self._greedy = [np.zeros((B, t), dtype=np.int64) for t in spec.n_types]
-        self._final = [
-            np.zeros((B, t, a)) for t, a in zip(spec.n_types, spec.n_actions, strict=True)
-        ]
-        self._position = np.zeros(B, dtype=np.int64)
-        self._sweep_types = np.zeros((B, n), dtype=np.int64)
-        self._current = np.zeros((B, n), dtype=np.int64)
         self._types = np.zeros((B, n), dtype=np.int64)
         self._actions = np.zeros((B, n), dtype=np.int64)
-        self.rounds = np.zeros(B, dtype=np.int64)
 
         # Episode bookkeeping.
         self.phase = np.zeros(B, dtype=np.int8)
@@ -519,39 +446,24 @@ class BatchedStackelbergPOMDP:
             and len(space.shape) == 1
             and space.dtype == np.float32
         )
-        sizes = [t * a for t, a in zip(spec.n_types, spec.n_actions, strict=True)]
-        self._feature_slices = []
-        start = self._observation_size + 2
-        for size in sizes:
-            self._feature_slices.append(slice(start, start + size))
-            start += size
-        self.state_size = start
-        low = np.concatenate(
-            [gymnasium.spaces.flatten_space(self.observation_space).low, [0.0, 0.0]]
-            + [np.full(s, -1.0) for s in sizes]
-        )
-        high = np.concatenate(
-            [gymnasium.spaces.flatten_space(self.observation_space).high, [1.0, 1.0]]
-            + [np.full(s, 1.0) for s in sizes]
-        )
+        n_features = self.followers.state_size
+        self._features = slice(self._observation_size + 2, self._observation_size + 2 + n_features)
+        self.state_size = self._features.stop
+        flat = gymnasium.spaces.flatten_space(self.observation_space)
+        low = np.concatenate([flat.low, [0.0, 0.0], np.full(n_features, -1.0)])
+        high = np.concatenate([flat.high, [1.0, 1.0], np.full(n_features, 1.0)])
         self.state_space = gymnasium.spaces.Box(
             low.astype(np.float32), high.astype(np.float32), dtype=np.float32
         )
         self._state = np.zeros((B, self.state_size), dtype=np.float32)
 
-        # Diagnostics: the induced game as queried, and the rounds' play.
-        self._n_profiles = math.prod(spec.n_types) * math.prod(spec.n_actions)
-        self._track = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        # Diagnostics: the induced game as queried.
         if self._track:
             dims = spec.n_types + spec.n_actions
             self._strides = np.array([math.prod(dims[k + 1 :]) for k in range(len(dims))])
             self._table = np.zeros((B, n, self._n_profiles))
             self._known = np.zeros((B, self._n_profiles), dtype=bool)
             self._profile = np.zeros(B, dtype=np.int64)
-            self._round_types = np.zeros((B, max(self.max_rounds, 1), n), dtype=np.int64)
-            self._round_actions = np.zeros((B, max(self.max_rounds, 1), n), dtype=np.int64)
-
-        self.streams = UniformStreams(B)
         self._started = False
 
     # -- episodes ----------------------------------------------------------------------------
@@ -589,14 +501,7 @@ class BatchedStackelbergPOMDP:
 
     def _reset_envs(self, index: np.ndarray) -> None:
         """Start a new episode in copies ``index``."""
-        copies = np.zeros(self.num_envs, dtype=bool)
-        copies[index] = True
-        for i in range(self._n):
-            self._learners[i].reset(np.repeat(copies[:, None], self._n_types[i], axis=1))
-            self._realised[i][index] = 0.0
-            self._range[i][index] = 0.0
-        self._position[index] = 0
-        self.rounds[index] = 0
+        self.followers.reset(index)
         self.phase[index] = Phase.RESPONSE
         self.done[index] = 0
         self._return[index] = 0.0
@@ -605,23 +510,7 @@ class BatchedStackelbergPOMDP:
         self._filled.reshape(self.num_envs, -1)[index] = False
         if self._track:
             self._known[index] = False
-        self._update_features(index)
         self._begin(index)
-
-    def _rows(self, i: int, index: np.ndarray, types: np.ndarray) -> np.ndarray:
-        """``[k, A_i]`` follower ``i``'s MW mixed strategy at ``types`` in copies ``index``."""
-        rows = index * self._n_types[i] + types if self._n_types[i] > 1 else self._select(index)
-        return self._learners[i].strategy_rows(rows).T
-
-    def _sample_rows(self, rows: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """One action per row by inverse CDF on one uniform of each copy (``_sample_row``)."""
-        return inverse_cdf(rows, self.streams.draw(index))
-
-    def _sample_types(self, index: np.ndarray) -> np.ndarray:
-        if self._type_fixed:
-            return np.broadcast_to(self._type_profiles[self._type_last], (index.size, self._n))
-        k = np.searchsorted(self._type_cdf, self.streams.draw(index), side="right")
-        return self._type_profiles[np.minimum(k, self._type_last)]
 
     def _select(self, index: np.ndarray) -> np.ndarray | slice:
         """``index`` itself, or ``slice(None)`` when it holds every copy (much faster)."""
@@ -643,50 +532,22 @@ class BatchedStackelbergPOMDP:
         self.batch.start(select, self._types[select], self._actions[select])
 
     def _begin_response(self, index: np.ndarray) -> None:
-        """The next response query of copies ``index``: a new sweep where one is due."""
+        """The followers' next response query in copies ``index``."""
         select = self._select(index)
-        position = self._position[select]
-        due = position == 0
-        if due.any():
-            fresh = index if due.all() else index[due]
-            types = self._sample_types(fresh)
-            self._sweep_types[self._select(fresh)] = types
-            for i in range(self._n):
-                rows = self._rows(i, fresh, types[:, i])
-                self._current[self._select(fresh), i] = self._sample_rows(rows, fresh)
-        actions = self._current[select].copy()
-        k = actions.shape[0]
-        actions.reshape(-1)[np.arange(k) * self._n + self._order_follower[position]] = (
-            self._order_action[position]
-        )
-        self._types[select] = self._sweep_types[select]
+        types, actions = self.followers.next_queries(index)
+        self._types[select] = types
         self._actions[select] = actions
         if self._track:
-            profile = (self._sweep_types[select] * self._strides[: self._n]).sum(1)
+            profile = (types * self._strides[: self._n]).sum(1)
             profile += (actions * self._strides[self._n :]).sum(1)
             self._profile[select] = profile
 
     def _begin_reward(self, index: np.ndarray) -> None:
         """A reward-phase sub-game in copies ``index``: fresh types, the learned play."""
-        types = self._sample_types(index)
-        actions = np.empty((index.size, self._n), dtype=np.int64)
-        for i in range(self._n):
-            rows = index * self._n_types[i] + types[:, i]
-            if self._sample_play:
-                table = self._final[i].reshape(-1, self._final[i].shape[2])
-                actions[:, i] = self._sample_rows(table.take(rows, axis=0), index)
-            else:
-                actions[:, i] = self._greedy[i].reshape(-1).take(rows)
+        types = self.spec.sample_type_batch(self.streams.draw, index)
         select = self._select(index)
         self._types[select] = types
-        self._actions[select] = actions
-
-    def _update_features(self, index: np.ndarray) -> None:
-        """Write the normalised weight tables (``w / max w`` per follower) into the state."""
-        select = self._select(index)
-        for i, columns in enumerate(self._feature_slices):
-            scores = self._learners[i].cumulative_gains_view()[select].reshape(index.size, -1)
-            self._state[select, columns] = normalised_weights(scores, self._log_base, axis=1)
+        self._actions[select] = self.followers.reward_actions(index, types)
 
     # -- one step ----------------------------------------------------------------------------
 
@@ -740,10 +601,11 @@ class BatchedStackelbergPOMDP:
             self.done[select] += 1
             in_reward = self.phase[select] == Phase.REWARD
             if not in_reward.any():
-                self._observe(ended, followers, reports)
+                self._observe(ended, leader, followers, reports)
             else:
                 if not in_reward.all():
-                    self._observe(ended[~in_reward], followers[~in_reward], reports)
+                    response = ~in_reward
+                    self._observe(ended[response], leader[response], followers[response], reports)
                 reward_index = ended[in_reward]
                 reward[reward_index] = leader[in_reward] / self.n_reward
                 terminated[reward_index] = self.done[reward_index] == self.n_reward
@@ -776,68 +638,25 @@ class BatchedStackelbergPOMDP:
         )
 
     def _observe(
-        self, index: np.ndarray, utilities: np.ndarray, reports: dict[int, ResponseReport]
+        self,
+        index: np.ndarray,
+        leader: np.ndarray,
+        utilities: np.ndarray,
+        reports: dict[int, ResponseReport],
     ) -> None:
-        """Response-phase outcomes of copies ``index``: record the query, maybe end a sweep."""
-        select = self._select(index)
-        position = self._position[select]
-        follower = self._order_follower[position]
-        action = self._order_action[position]
+        """Response-phase outcomes of copies ``index``: record the query, tell the followers."""
         if self._track:
             profile = self._profile[index]
             self._table[index, :, profile] = utilities
             self._known[index, profile] = True
-        for i in range(self._n):
-            width = self._gains[i].shape[1]
-            if self._n == 1:
-                self._gains_flat[i][index * width + action] = utilities[:, i]
-                continue
-            mine = follower == i
-            if mine.any():
-                self._gains_flat[i][index[mine] * width + action[mine]] = utilities[mine, i]
-        position += 1
-        complete = position == self._sweep
-        position[complete] = 0
-        self._position[select] = position
-        if complete.any():
-            self._complete_sweep(index if complete.all() else index[complete])
-        finishing = index[self.done[select] == self.n_response]
+        self.followers.observe(index, leader, utilities)
+        finishing = index[self.done[self._select(index)] == self.n_response]
         if finishing.size:
             self._finish(finishing, reports)
 
-    def _complete_sweep(self, index: np.ndarray) -> None:
-        """Apply a completed sweep in copies ``index`` (update the realised types' rows)."""
-        select = self._select(index)
-        types, current = self._sweep_types[select], self._current[select]
-        if self._track:
-            r = self.rounds[index]
-            self._round_types[index, r] = types
-            self._round_actions[index, r] = current
-        self.rounds[select] += 1
-        for i in range(self._n):
-            t = types[:, i]
-            width = self._gains[i].shape[1]
-            gains = self._gains[i][select]
-            rows = select if self._n_types[i] == 1 else index * self._n_types[i] + t
-            self._learners[i].update_rows(rows, gains.T)
-            realised = gains.reshape(-1)[np.arange(index.size) * width + current[:, i]]
-            self._realised[i].reshape(-1)[rows] += realised
-            spread = row_max(gains) - (-row_max(-gains))
-            ranges = self._range[i].reshape(-1)
-            ranges[rows] = np.maximum(ranges[rows], spread)
-        self._update_features(index)
-
     def _finish(self, index: np.ndarray, reports: dict[int, ResponseReport]) -> None:
         """End the response phase of copies ``index``: fix the reward-phase play."""
-        for i in range(self._n):
-            learner, n_types = self._learners[i], self._n_types[i]
-            if self._sample_play:
-                rows = (index[:, None] * n_types + np.arange(n_types)).reshape(-1)
-                strategy = learner.strategy_rows(rows).T  # [k * T_i, A_i]
-                self._final[i][index] = strategy.reshape(index.size, n_types, -1)
-            else:
-                scores = learner.cumulative_gains_view()[index]
-                self._greedy[i][index] = np.argmax(scores, axis=2)
+        self.followers.finish(index)
         if self.diagnostics:
             for b in index.tolist():
                 reports[b] = self._report(b)
@@ -845,6 +664,11 @@ class BatchedStackelbergPOMDP:
         self.done[index] = 0
 
     # -- views -------------------------------------------------------------------------------
+
+    @property
+    def rounds(self) -> np.ndarray:
+        """``int64[B]`` completed learning rounds in each copy's current episode."""
+        return self.followers.rounds
 
     def states(self) -> np.ndarray:
         """``float32[B, state_size]`` the centralized critic's view (as the single env's)."""
@@ -854,27 +678,45 @@ class BatchedStackelbergPOMDP:
         state[:, k] = self.phase
         length = np.where(self.phase == Phase.RESPONSE, self.n_response, self.n_reward)
         state[:, k + 1] = self.done / length
+        state[:, self._features] = self.followers.features
         return state.copy()
 
     def cumulative_gains(self, i: int) -> np.ndarray:
-        """``[B, T_i, A_i]`` follower ``i``'s cumulative gains (the log of its MW weights)."""
-        return self._learners[i].cumulative_gains
+        """``[B, T_i, A_i]`` follower ``i``'s cumulative gains (learning followers).
+
+        Raises:
+            ValueError: If the follower model keeps no cumulative gains.
+        """
+        return self._learning("cumulative_gains").cumulative_gains(i)
 
     def weights(self, i: int) -> np.ndarray:
         """``[B, T_i, A_i]`` follower ``i``'s MW weight tables in the paper's scale.
 
         Raises:
             OverflowError: If a weight exceeds the float64 range.
+            ValueError: If the followers are not MW.
         """
-        return self._learners[i].weights()
+        return self.learner(i).weights()
 
     def learner(self, i: int) -> MultiplicativeWeights:
-        """Follower ``i``'s learners, batch ``(B, T_i)`` (read them; do not update them)."""
-        return self._learners[i]
+        """Follower ``i``'s MW learners, batch ``(B, T_i)`` (read them; do not update them).
+
+        Raises:
+            ValueError: If the followers are not MW.
+        """
+        columns = self._learning("learner").learners[i]
+        if not isinstance(columns, MultiplicativeWeightsColumns):
+            raise ValueError(f"learner() needs MW followers, got {self.algorithm!r}")
+        return columns.learner
 
     def type_counts(self, i: int) -> np.ndarray:
-        """``int64[B, T_i]`` completed sweeps at each of follower ``i``'s types."""
-        return self._learners[i].n_updates
+        """``int64[B, T_i]`` completed rounds at each of follower ``i``'s types."""
+        return self._learning("type_counts").type_counts(i)
+
+    def _learning(self, what: str) -> BatchedLearners:
+        if not isinstance(self.followers, BatchedLearners):
+            raise ValueError(f"{what} needs learning followers, got {self.algorithm!r}")
+        return self.followers
 
     def committed_actions(self, b: int) -> dict[int, np.ndarray]:
         """Copy ``b``'s binding action per observation id seen this episode."""
@@ -885,9 +727,6 @@ class BatchedStackelbergPOMDP:
     # -- diagnostics -------------------------------------------------------------------------
 
     def _report(self, b: int) -> ResponseReport:
-        spec, n = self.spec, self._n
-        rounds = int(self.rounds[b])
-        eps = self.algorithm.eps
         reason = None
         if not self._track:
             reason = (
@@ -899,42 +738,21 @@ class BatchedStackelbergPOMDP:
                 "the leader changed its action at an observation within the episode "
                 "(commitment=False), so there is no single induced game"
             )
-        snapshot = _LearnerSnapshot(
-            spec=spec,
-            types=self._round_types[b, :rounds].copy()
-            if self._track
-            else np.zeros((rounds, n), np.int64),
-            actions=self._round_actions[b, :rounds].copy()
-            if self._track
-            else np.zeros((rounds, n), np.int64),
-            counts=tuple(_read_only(self._learners[i].n_updates[b]) for i in range(n)),
-            cumulative_gains=tuple(
-                _read_only(self._learners[i].cumulative_gains_view()[b]) for i in range(n)
-            ),
-            realised=tuple(_read_only(self._realised[i][b]) for i in range(n)),
-            learner_regret=tuple(_read_only(self._learners[i].regret()[b]) for i in range(n)),
-            ranges=tuple(_read_only(self._range[i][b]) for i in range(n)),
-            bound_fn=lambda count, a, delta: bounds.mw_bound(count, a, eps, delta),
-            bound_kind="deterministic",
-        )
-        source = _DiagnosticsSource(
+        source = DiagnosticsSource(
             game=self.game,
-            spec=spec,
-            snapshot=snapshot,
+            spec=self.spec,
+            snapshot=self.followers.snapshot(b),
             reason=reason,
             follower_table=self._table[b].copy() if self._track else None,
             known=self._known[b].copy() if self._track else None,
             committed={},
             observation_key=lambda observation: None,
         )
-        if self._sample_play:
-            strategy = tuple(_read_only(self._final[i][b]) for i in range(n))
-        else:
-            strategy = tuple(
-                _read_only(np.eye(spec.n_actions[i])[self._greedy[i][b]]) for i in range(n)
-            )
         return ResponseReport(
-            strategy=strategy, rounds=rounds, queries=self.n_response, _source=source
+            strategy=self.followers.strategy(b),
+            rounds=int(self.followers.rounds[b]),
+            queries=self.n_response,
+            _source=source,
         )
 
 

@@ -75,9 +75,9 @@ from stackelberg_zoo.envs.pomdp.followers import (
     Responder,
     ResponseAlgorithm,
     ResponseSnapshot,
-    _data_equal,
     response_algorithm,
 )
+from stackelberg_zoo.envs.pomdp.followers.certificate import data_equal
 from stackelberg_zoo.equilibrium.games import BayesianGame
 from stackelberg_zoo.equilibrium.gaps import BayesGapReport, bcce_gap
 
@@ -155,7 +155,7 @@ class _Diagnostics(NamedTuple):
 
 
 @dataclass(frozen=True, eq=False)
-class _DiagnosticsSource:
+class DiagnosticsSource:
     """Everything the end-of-phase diagnostics need, copied when the response phase ends."""
 
     game: EconomicGame
@@ -168,6 +168,7 @@ class _DiagnosticsSource:
     observation_key: Callable[[Any], Hashable]
 
     def compute(self) -> _Diagnostics:
+        """The gaps (or why they are unavailable) and the certificate, computed now."""
         if self.snapshot is None:
             return _Diagnostics(None, self.reason, None)
         if self.reason is not None:
@@ -243,7 +244,7 @@ class ResponseReport:
     strategy: tuple[np.ndarray, ...]
     rounds: int
     queries: int
-    _source: _DiagnosticsSource = field(repr=False)
+    _source: DiagnosticsSource = field(repr=False)
 
     @functools.cached_property
     def _diagnostics(self) -> _Diagnostics:
@@ -280,7 +281,7 @@ class ResponseReport:
             return False
         mine = (self.strategy, self.rounds, self.queries, tuple(self._diagnostics))
         theirs = (other.strategy, other.rounds, other.queries, tuple(other._diagnostics))
-        return _data_equal(mine, theirs)
+        return data_equal(mine, theirs)
 
     __hash__ = None
 
@@ -401,7 +402,8 @@ def _observation_writer(space: gymnasium.Space) -> Callable[[np.ndarray, Any], N
     return write_flat
 
 
-def _check_count(name: str, value, minimum: int = 1) -> int:
+def check_count(name: str, value, minimum: int = 1) -> int:
+    """``value`` as an ``int`` of at least ``minimum`` (errors name the argument ``name``)."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {value!r}")
     if value < minimum:
@@ -409,7 +411,8 @@ def _check_count(name: str, value, minimum: int = 1) -> int:
     return int(value)
 
 
-def _check_flag(name: str, value) -> bool:
+def check_flag(name: str, value) -> bool:
+    """``value`` as a ``bool`` (``TypeError`` naming ``name`` if it is not one)."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{name} must be a bool, got {value!r}")
     return bool(value)
@@ -482,10 +485,10 @@ class StackelbergPOMDP:
             n_response = default_response if n_response is None else n_response
             n_reward = default_reward if n_reward is None else n_reward
         self.game = game
-        self.n_response = _check_count("n_response", n_response)
-        self.n_reward = _check_count("n_reward", n_reward)
-        self.commitment = _check_flag("commitment", commitment)
-        self.diagnostics = _check_flag("diagnostics", diagnostics)
+        self.n_response = check_count("n_response", n_response)
+        self.n_reward = check_count("n_reward", n_reward)
+        self.commitment = check_flag("commitment", commitment)
+        self.diagnostics = check_flag("diagnostics", diagnostics)
         self.algorithm = response_algorithm(followers)
         self.spec = FollowerSpec.of(game)
         self.followers: Responder = self.algorithm.build(self.spec, self.n_response)
@@ -907,7 +910,7 @@ class StackelbergPOMDP:
                 "the leader changed its action at an observation within the episode "
                 "(commitment=False), so there is no single induced game"
             )
-        source = _DiagnosticsSource(
+        source = DiagnosticsSource(
             game=self.game,
             spec=self.spec,
             snapshot=responder.snapshot() if self.diagnostics else None,
