@@ -213,6 +213,7 @@ def test_bad_actions_and_arguments_raise_naming_the_value():
         vector.reset(seed=[1, 2])
     with pytest.raises(ValueError, match="reset options"):
         vector.reset(options={"x": 1})
+
     # A model that implements only the single environment is refused (every built-in one
     # has a batched kernel).
     class SingleOnly(ResponseAlgorithm):

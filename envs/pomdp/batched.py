@@ -455,7 +455,10 @@ class BatchedStackelbergPOMDP:
         self.state_space = gymnasium.spaces.Box(
             low.astype(np.float32), high.astype(np.float32), dtype=np.float32
         )
+        # The critic's state buffer; the followers write their features into its columns.
         self._state = np.zeros((B, self.state_size), dtype=np.float32)
+        self._state[:, self._features] = self.followers.features
+        self.followers.features = self._state[:, self._features]
 
         # Diagnostics: the induced game as queried.
         if self._track:
@@ -672,13 +675,12 @@ class BatchedStackelbergPOMDP:
 
     def states(self) -> np.ndarray:
         """``float32[B, state_size]`` the centralized critic's view (as the single env's)."""
-        state = self._state
+        state = self._state  # its feature columns are the followers' features (a view)
         k = self._observation_size
         state[:, :k] = self._flat
         state[:, k] = self.phase
         length = np.where(self.phase == Phase.RESPONSE, self.n_response, self.n_reward)
         state[:, k + 1] = self.done / length
-        state[:, self._features] = self.followers.features
         return state.copy()
 
     def cumulative_gains(self, i: int) -> np.ndarray:

@@ -331,7 +331,9 @@ class BatchedResponder(abc.ABC):
     Attributes:
         rounds: ``int64[B]`` completed learning rounds in each copy's current episode.
         features: ``float32[B, state_size]`` each copy's critic features (as the single
-            responder's :meth:`Responder.state_features`), kept current; read only.
+            responder's :meth:`Responder.state_features`), kept current by writing into it
+            in place: the batched core rebinds it to a view of its own state buffer once,
+            right after construction, so that the critic's state needs no extra copy.
     """
 
     def __init__(

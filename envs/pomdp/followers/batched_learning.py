@@ -72,6 +72,10 @@ class LearnerColumns(abc.ABC):
         self.n_types = n_types
         self.n_actions = n_actions
 
+    def select(self, index: np.ndarray) -> np.ndarray | slice:
+        """``index`` itself, or ``slice(None)`` when it holds every copy (a view, no copy)."""
+        return slice(None) if index.size == self.num_envs else index
+
     def pairs(self, flat) -> tuple[np.ndarray, np.ndarray]:
         """The ``(copy, type)`` indices ``int64[k]`` of flat indices ``flat``."""
         if isinstance(flat, slice):
@@ -165,7 +169,8 @@ class VectorColumns(LearnerColumns):
 
     def features(self, index):
         """See :meth:`~.batched_learning.LearnerColumns.features`."""
-        return self.learner.state_features(group_ndim=1)[index].reshape(index.size, -1)
+        features = self.learner.state_features(group_ndim=1)
+        return features[self.select(index)].reshape(index.size, -1)
 
     def strategies(self, index):
         """See :meth:`~.batched_learning.LearnerColumns.strategies`."""
@@ -497,9 +502,9 @@ class BatchedSweep(BatchedLearners):
         actions = self.current[select].copy()
         k = actions.shape[0]
         n = self.spec.n_followers
-        actions.reshape(-1)[np.arange(k) * n + self.order_follower[position]] = (
-            self.order_action[position]
-        )
+        actions.reshape(-1)[np.arange(k) * n + self.order_follower[position]] = self.order_action[
+            position
+        ]
         return self.sweep_types[select], actions
 
     def observe(self, index, leader, followers):

@@ -98,8 +98,7 @@ class BestResponder(Responder):
                 for t, a in zip(self.spec.n_types, self.spec.n_actions, strict=True)
             )
         return tuple(
-            read_only(np.eye(a)[p])
-            for p, a in zip(self._profile, self.spec.n_actions, strict=True)
+            read_only(np.eye(a)[p]) for p, a in zip(self._profile, self.spec.n_actions, strict=True)
         )
 
     def snapshot(self):

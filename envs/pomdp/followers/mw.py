@@ -302,7 +302,8 @@ class MultiplicativeWeightsColumns(LearnerColumns):
 
     def features(self, index):
         """See :meth:`~.batched_learning.LearnerColumns.features`."""
-        scores = self.learner.cumulative_gains_view()[index].reshape(index.size, -1)
+        scores = self.learner.cumulative_gains_view()[self.select(index)]
+        scores = scores.reshape(index.size, -1)
         return normalised_weights(scores, self.log_base, axis=1)
 
     def strategies(self, index):
@@ -313,7 +314,7 @@ class MultiplicativeWeightsColumns(LearnerColumns):
 
     def greedy(self, index):
         """See :meth:`~.batched_learning.LearnerColumns.greedy`."""
-        return np.argmax(self.learner.cumulative_gains_view()[index], axis=2)
+        return np.argmax(self.learner.cumulative_gains_view()[self.select(index)], axis=2)
 
     def counts(self, b):
         """See :meth:`~.batched_learning.LearnerColumns.counts`."""
