@@ -13,12 +13,12 @@ import pytest
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the ids)
 from stackelberg_zoo.envs.pomdp.followers import (
-    FOLLOWER_ALGORITHMS,
     MultiplicativeWeightsResponse,
     SweepResponse,
     follower_models,
     register_follower_model,
     response_algorithm,
+    unregister_follower_model,
 )
 from stackelberg_zoo.envs.pomdp.registration import pomdp_setting
 from stackelberg_zoo.equilibrium import bounds
@@ -50,7 +50,7 @@ def registered():
     try:
         yield NAME
     finally:
-        FOLLOWER_ALGORITHMS.pop(NAME)  # leave the registry as the other tests expect it
+        unregister_follower_model(NAME)  # leave the registry as the other tests expect it
 
 
 def test_a_registered_model_is_listed_and_resolved_by_name(registered):
@@ -116,6 +116,8 @@ def test_registering_checks_the_name_and_the_factory():
     with pytest.raises(TypeError, match="factory must be callable, got 3"):
         register_follower_model("not_callable_test", 3)
     assert "not_callable_test" not in follower_models()
+    with pytest.raises(ValueError, match="no follower model is registered as 'nope'"):
+        unregister_follower_model("nope")
 
 
 def test_a_factory_that_makes_something_else_is_refused():
@@ -124,4 +126,4 @@ def test_a_factory_that_makes_something_else_is_refused():
         with pytest.raises(TypeError, match="registered as 'broken_factory_test' made 'mw'"):
             response_algorithm("broken_factory_test")
     finally:
-        FOLLOWER_ALGORITHMS.pop("broken_factory_test")
+        unregister_follower_model("broken_factory_test")

@@ -19,25 +19,23 @@ setting). Two choices make that possible:
   and consumes the same doubles in the same order, read from a block buffer ``[B, K]``
   refilled per copy (``Generator.random(K)`` yields the same doubles as ``K`` calls of
   ``Generator.random()``). Copies that need no randomness in a step consume none.
-* *The same floating-point operations.* Both run their followers through the one
-  :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` class (here one
-  learner per follower with batch ``(B, T_i)``, updated at the realised types by
-  ``update_rows``; its reductions over actions run left to right, so a learner's bits do
-  not depend on the batch it sits in); sampling compares ``u · Σ`` against the row's
-  cumulative sum; the settings' batched games (``envs/<setting>/batched.py``) reproduce
-  their scalar games' arithmetic.
+* *The same floating-point operations.* Each follower model's batched kernel
+  (:class:`~.followers.BatchedResponder`, in the model's own module) runs the single
+  environment's learners on batches ``(B, T_i)`` whose reductions over actions run as in the
+  single environment, so a learner's bits do not depend on the batch it sits in; sampling
+  compares ``u · Σ`` against the row's cumulative sum; the settings' batched games
+  (``envs/<setting>/batched.py``) reproduce their scalar games' arithmetic.
 
 A slow, readable oracle is therefore not needed: the single environment is the oracle.
 
-**Followers.** The paper's multiplicative weights (:class:`~.followers.
-MultiplicativeWeightsResponse`, ``"mw"``) with reward-phase play ``"argmax"`` (paper) or
-``"sample"``. Tables ``cumulative gains [B, T_i, A_i]`` per follower (the weights are
-``(1+ε)^{cumulative gains}``), updated only at the realised type, one counterfactual sweep
-per ``Σ_i A_i`` response sub-games, a partial sweep at the end of the phase dropped
-(the learners: :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` with
-batch ``(B, T_i)``). Other
-response algorithms and ``"empirical"`` play are rejected with a ``ValueError`` naming them
-(use the single environment for those).
+**Followers.** Any follower model whose :class:`~.followers.ResponseAlgorithm` has a batched
+form (:meth:`~.followers.ResponseAlgorithm.batched`): every registered one (``"mw"``,
+``"hedge"``, ``"regret_matching"``, ``"regret_matching_plus"``, ``"exp3"``,
+``"best_response"``), with reward-phase play ``"argmax"`` or ``"sample"``. A model without a
+batched form and ``"empirical"`` play are rejected with a ``ValueError`` naming them (use the
+single environment for those). The core owns phases, commitment, autoreset and the critic's
+state; the kernel chooses the queries, learns from their outcomes and plays the reward
+phase.
 
 **Commitment.** Each setting's batched game numbers its finitely many leader observations
 (``observation_ids``); the committed actions live in a per-copy cache
@@ -359,8 +357,9 @@ class BatchedStackelbergPOMDP:
     Args:
         game: The setting's scalar game (one of :data:`BATCHED_GAMES`).
         num_envs: ``B >= 1``.
-        followers: ``"mw"`` or a :class:`~.followers.MultiplicativeWeightsResponse`
-            (``reward_play`` ``"argmax"`` or ``"sample"``).
+        followers: A registered follower model name or a
+            :class:`~.followers.ResponseAlgorithm` with a batched form (``reward_play``
+            ``"argmax"`` or ``"sample"``).
         n_response: Response sub-games per episode; ``None``: the setting's default.
         n_reward: Reward sub-games per episode; ``None``: the setting's default.
         commitment: The first action at each observation binds for the episode.

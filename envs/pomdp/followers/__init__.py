@@ -31,9 +31,9 @@ follower samples its mixed strategy *of that round* at its fresh type; single en
 only).
 
 **The registry.** :func:`response_algorithm` resolves a name or an instance; names come from
-:func:`register_follower_model` (every built-in model is registered below, one line each) and
-are listed by :func:`follower_models`. Every environment's ``followers=`` argument accepts any
-registered name.
+:func:`register_follower_model` (every built-in model is registered below, one line each),
+are listed by :func:`follower_models` and removed by :func:`unregister_follower_model`.
+Every environment's ``followers=`` argument accepts any registered name.
 """
 
 from __future__ import annotations
@@ -89,6 +89,17 @@ def register_follower_model(name: str, factory: Callable[[], ResponseAlgorithm])
     if not callable(factory):
         raise TypeError(f"factory must be callable, got {factory!r}")
     FOLLOWER_ALGORITHMS[name] = factory
+
+
+def unregister_follower_model(name: str) -> None:
+    """Remove the follower model registered as ``name`` (e.g. to register a new version).
+
+    Raises:
+        ValueError: If no model is registered as ``name``.
+    """
+    if name not in FOLLOWER_ALGORITHMS:
+        raise ValueError(f"no follower model is registered as {name!r}")
+    del FOLLOWER_ALGORITHMS[name]
 
 
 def follower_models() -> tuple[str, ...]:
@@ -157,4 +168,5 @@ __all__ = [
     "pure_bayes_nash",
     "register_follower_model",
     "response_algorithm",
+    "unregister_follower_model",
 ]
