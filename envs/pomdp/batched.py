@@ -466,6 +466,8 @@ class BatchedStackelbergPOMDP:
             self._table = np.zeros((B, n, self._n_profiles))
             self._known = np.zeros((B, self._n_profiles), dtype=bool)
             self._profile = np.zeros(B, dtype=np.int64)
+            space = self.observation_space
+            self._cache_observations = np.zeros((B * self._n_ids,) + space.shape, dtype=space.dtype)
         self._started = False
 
     # -- episodes ----------------------------------------------------------------------------
@@ -588,6 +590,8 @@ class BatchedStackelbergPOMDP:
         if fresh.any():
             self._cache[slots[fresh]] = actions[fresh]
             self._filled[slots[fresh]] = True
+            if self._track:  # where each binding action was taken, for the diagnostics
+                self._cache_observations[slots[fresh]] = self._observation[fresh]
 
         step_phase = self.phase.copy()
         step_sub_game = self.done.copy()
@@ -727,6 +731,19 @@ class BatchedStackelbergPOMDP:
 
     # -- diagnostics -------------------------------------------------------------------------
 
+    def _observation_key(self, observation: Any) -> bytes:
+        """An exact key of a leader observation (its bytes in the space's dtype)."""
+        return np.asarray(observation, dtype=self.observation_space.dtype).tobytes()
+
+    def _committed_policy(self, b: int) -> dict[bytes, tuple[None, np.ndarray]]:
+        """Copy ``b``'s binding actions by observation key (the diagnostics replay them)."""
+        n_ids = self._n_ids
+        slots = b * n_ids + np.flatnonzero(self._filled[b * n_ids : (b + 1) * n_ids])
+        return {
+            self._observation_key(self._cache_observations[k]): (None, self._cache[k].copy())
+            for k in slots.tolist()
+        }
+
     def _report(self, b: int) -> ResponseReport:
         reason = None
         if not self._track:
@@ -746,8 +763,8 @@ class BatchedStackelbergPOMDP:
             reason=reason,
             follower_table=self._table[b].copy() if self._track else None,
             known=self._known[b].copy() if self._track else None,
-            committed={},
-            observation_key=lambda observation: None,
+            committed=self._committed_policy(b) if self._track else {},
+            observation_key=self._observation_key,
         )
         return ResponseReport(
             strategy=self.followers.strategy(b),
