@@ -10,13 +10,10 @@ from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
 from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
-from stackelberg_zoo.envs.pomdp.batched import (
-    BatchedStackelbergPOMDP,
-    UniformStreams,
-    batched_game,
-)
+from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP, batched_game
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import RegretMatchingResponse
+from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
 
 GAMES = [

@@ -13,12 +13,9 @@ observations, rewards, terminations, phases, the follower weight tables and the 
 state agree exactly (``tests/test_vector_env.py`` checks it, several whole episodes, every
 setting). Two choices make that possible:
 
-* *One uniform stream per copy.* The single environment draws every random quantity (type
-  profiles and follower actions, by inverse CDF) from ``rng.random()``, one double at a time.
-  Copy ``b`` owns a ``np.random.Generator`` made exactly as Gymnasium makes the single env's
-  and consumes the same doubles in the same order, read from a block buffer ``[B, K]``
-  refilled per copy (``Generator.random(K)`` yields the same doubles as ``K`` calls of
-  ``Generator.random()``). Copies that need no randomness in a step consume none.
+* *One uniform stream per copy* (:mod:`.streams`): copy ``b`` consumes the doubles of a
+  generator made exactly as Gymnasium makes the single env's, in the single env's order.
+  Copies that need no randomness in a step consume none.
 * *The same floating-point operations.* Each follower model's batched kernel
   (:class:`~.followers.BatchedResponder`, in the model's own module) runs the single
   environment's learners on batches ``(B, T_i)`` whose reductions over actions run as in the
@@ -37,13 +34,11 @@ single environment for those). The core owns phases, commitment, autoreset and t
 state; the kernel chooses the queries, learns from their outcomes and plays the reward
 phase.
 
-**Commitment.** Each setting's batched game numbers its finitely many leader observations
-(``observation_ids``); the committed actions live in a per-copy cache
-``[B, n_observation_ids, *action_shape]`` with a filled mask, cleared when the copy starts an
-episode. The first action at an observation binds; later different ones are replaced and
-flagged (``replaced``), exactly as in the single environment. Unlike the single environment,
-actions are validated (and cast to the action space's dtype) *before* commitment replaces
-them, so an out-of-space action raises even where the committed one would have been applied.
+**Commitment** (:mod:`.commitment`): the first action at an observation binds; later
+different ones are replaced and flagged (``replaced``), exactly as in the single environment.
+Unlike the single environment, actions are validated (and cast to the action space's dtype)
+*before* commitment replaces them, so an out-of-space action raises even where the committed
+one would have been applied.
 
 **Autoreset.** A copy whose episode ends is reset within the same step (Gymnasium's
 ``SAME_STEP`` mode): the step returns the first observation of its next episode and keeps
@@ -57,7 +52,6 @@ phase.
 
 from __future__ import annotations
 
-import abc
 import importlib
 import math
 from dataclasses import dataclass
@@ -65,9 +59,10 @@ from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
-from gymnasium.utils import seeding
 
 from stackelberg_zoo.envs.core import EconomicGame
+from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
+from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
 from stackelberg_zoo.envs.pomdp.episode import (
     MAX_INDUCED_PROFILES,
     DiagnosticsSource,
@@ -85,6 +80,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
+from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
 
 BATCHED_GAMES: dict[str, str] = {
@@ -103,32 +99,6 @@ BATCHED_GAMES: dict[str, str] = {
 }
 """Scalar game class -> its batched game class (``"module:Class"`` both)."""
 
-UNIFORM_BLOCK = 256
-"""Doubles drawn per refill of a copy's uniform buffer."""
-
-MAX_OBSERVATION_IDS = 1 << 16
-"""The largest number of distinct leader observations the commitment cache holds per copy."""
-
-
-def first_bad(mask: np.ndarray) -> int:
-    """The first index where the boolean ``mask`` is true (for error messages)."""
-    return int(np.flatnonzero(mask)[0])
-
-
-SMALL_AXIS = 7
-"""Rows up to this long are reduced column by column: numpy's ``axis=1`` reductions cost far
-more than the arithmetic on short rows (``or`` is exact in any order)."""
-
-
-def row_any(x: np.ndarray) -> np.ndarray:
-    """``bool[k]`` whether each row of the boolean ``x [k, A]`` has a true entry."""
-    if x.shape[1] > SMALL_AXIS:
-        return x.any(axis=1)
-    found = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        found |= x[:, j]
-    return found
-
 
 def _load(path: str) -> Any:
     module, _, attribute = path.partition(":")
@@ -136,114 +106,6 @@ def _load(path: str) -> Any:
 
 
 # -- the per-setting vectorised sub-game ---------------------------------------------------------
-
-
-class BatchedGame(abc.ABC):
-    """One setting's sub-game logic for ``B`` environments at once, on arrays.
-
-    The batched POMDP keeps every copy inside a sub-game at all times (the next one starts in
-    the step that ends the last), so :meth:`leader_step` acts on the whole batch. Every
-    sub-game must give the leader at least one turn. Subclasses must reproduce their scalar
-    game's arithmetic exactly.
-
-    Args:
-        game: The scalar game (the source of every table and hyperparameter).
-        num_envs: ``B``.
-
-    Attributes:
-        n_observation_ids: How many distinct leader observations there are (ids are
-            ``0..n_observation_ids - 1``).
-    """
-
-    n_observation_ids: int
-
-    def __init__(self, game: EconomicGame, num_envs: int):
-        self.game = game
-        self.num_envs = num_envs
-        self.action_space = game.leader_action_space
-        self.observation_space = game.leader_observation_space
-        self.all_over = np.ones(num_envs, dtype=bool)
-        self.all_over.setflags(write=False)
-
-    @abc.abstractmethod
-    def start(self, index: np.ndarray | slice, types: np.ndarray, actions: np.ndarray) -> None:
-        """Begin sub-games in copies ``index`` at ``types`` and ``actions [k, n]``.
-
-        ``index`` is a sorted ``int64[k]`` or ``slice(None)`` (every copy).
-        """
-
-    @abc.abstractmethod
-    def observation_ids(self) -> np.ndarray:
-        """``int64[B]`` the id of every copy's current leader observation (do not modify)."""
-
-    @abc.abstractmethod
-    def observations(self) -> np.ndarray:
-        """``[B, ...]`` every copy's leader observation (a fresh array, the space's dtype)."""
-
-    @abc.abstractmethod
-    def flat_observations(self) -> np.ndarray:
-        """``float32[B, d]`` the observations flattened as ``gymnasium.spaces.flatten`` does."""
-
-    @abc.abstractmethod
-    def check_actions(self, actions: Any) -> np.ndarray:
-        """Validate a batch of leader actions; return them in the action space's dtype.
-
-        Raises:
-            TypeError: On the wrong kind or shape of array.
-            ValueError: On an action outside the setting's action space (the message names
-                the value and the env index).
-        """
-
-    @abc.abstractmethod
-    def leader_step(self, actions: np.ndarray) -> np.ndarray:
-        """Apply one (checked) leader action in every copy; return ``bool[B]`` sub-game over."""
-
-    @abc.abstractmethod
-    def outcome(self, index: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
-        """Utilities of the ended sub-games ``index``: leader ``[k]``, followers ``[k, n]``.
-
-        ``index`` is a sorted ``int64[k]`` or ``slice(None)`` (every copy).
-        """
-
-    def as_box_actions(self, actions: Any, shape: tuple[int, ...]) -> np.ndarray:
-        """``actions`` as a ``[B, *shape]`` array of the ``Box`` action space's dtype.
-
-        Raises:
-            TypeError: If it is not numeric or has another shape.
-        """
-        dtype = self.action_space.dtype
-        try:
-            array = np.ascontiguousarray(actions, dtype=dtype)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"the leader's actions must be numeric, got {actions!r}") from error
-        expected = (self.num_envs,) + shape
-        if array.shape != expected:
-            raise TypeError(
-                f"the leader's actions must have shape {expected}, got shape {array.shape}"
-            )
-        return array
-
-    def as_discrete_actions(self, actions: Any, n: int, what: str) -> np.ndarray:
-        """``actions`` as ``int64[B]``, each in ``[0, n)``; ``what`` names one in messages.
-
-        Raises:
-            TypeError: If it is not an integer array of shape ``[B]``.
-            ValueError: If an action is out of range (the message names the env index).
-        """
-        B = self.num_envs
-        actions = np.asarray(actions)
-        if actions.shape != (B,) or actions.dtype.kind not in "iu":
-            raise TypeError(
-                f"the leader's actions must be an integer array of shape ({B},), got "
-                f"{actions.dtype} array of shape {actions.shape}: {actions!r}"
-            )
-        bad = (actions < 0) | (actions >= n)
-        if bad.any():
-            b = first_bad(bad)
-            raise ValueError(
-                f"the {what} must be in [0, {n}), got {actions[b].item()!r} at env index {b}"
-            )
-        return actions.astype(np.int64, copy=False)
 
 
 def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
@@ -260,43 +122,6 @@ def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
         f"{sorted(path.rpartition(':')[2] for path in BATCHED_GAMES)}); use the single "
         f"StackelbergPOMDP for {game!r}"
     )
-
-
-# -- per-copy uniform streams --------------------------------------------------------------------
-
-
-class UniformStreams:
-    """One ``np.random.Generator`` per copy, read one double at a time from block buffers.
-
-    Copy ``b`` consumes exactly the doubles ``generators[b].random()`` would return, in order.
-
-    Args:
-        num_envs: ``B``.
-        block: Doubles per refill.
-    """
-
-    def __init__(self, num_envs: int, block: int = UNIFORM_BLOCK):
-        self.block = block
-        self.generators: list[np.random.Generator | None] = [None] * num_envs
-        self._buffer = np.zeros((num_envs, block))
-        self._cursor = np.full(num_envs, block, dtype=np.int64)
-
-    def seed(self, index: int, generator: np.random.Generator) -> None:
-        """Give copy ``index`` a fresh generator (its buffer is emptied)."""
-        self.generators[index] = generator
-        self._cursor[index] = self.block
-
-    def draw(self, index: np.ndarray) -> np.ndarray:
-        """One double for each copy in ``index`` (``int64[k]``, no repeats)."""
-        cursor = self._cursor[index]
-        empty = cursor == self.block
-        if empty.any():
-            for b in index[empty].tolist():
-                self._buffer[b] = self.generators[b].random(self.block)
-            cursor[empty] = 0
-        values = self._buffer[index, cursor]
-        self._cursor[index] = cursor + 1
-        return values
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -423,21 +248,30 @@ class BatchedStackelbergPOMDP:
         self._length = np.zeros(B, dtype=np.int64)
         self._policy_changed = np.zeros(B, dtype=bool)
 
-        # Commitment cache.
-        n_ids = self.batch.n_observation_ids
-        if n_ids > MAX_OBSERVATION_IDS:
-            raise ValueError(
-                f"the game has {n_ids} distinct leader observations, more than "
-                f"MAX_OBSERVATION_IDS={MAX_OBSERVATION_IDS} the commitment cache holds"
-            )
-        action_shape = self.action_space.shape
-        self._n_ids = n_ids
-        self._cache = np.zeros((B * n_ids,) + action_shape, dtype=self.action_space.dtype)
-        self._filled = np.zeros(B * n_ids, dtype=bool)
-        self._id_base = self._arange * n_ids
-        self._action_ndim = len(action_shape)
+        self._commitments = CommitmentCache(
+            B,
+            self.batch.n_observation_ids,
+            self.action_space,
+            self.observation_space if self._track else None,
+        )
 
-        # The critic's state: [flat observation, phase, progress, features].
+        self._init_state()
+
+        # Diagnostics: the induced game as queried.
+        if self._track:
+            dims = spec.n_types + spec.n_actions
+            self._strides = np.array([math.prod(dims[k + 1 :]) for k in range(len(dims))])
+            self._table = np.zeros((B, n, self._n_profiles))
+            self._known = np.zeros((B, self._n_profiles), dtype=bool)
+            self._profile = np.zeros(B, dtype=np.int64)
+        self._started = False
+
+    def _init_state(self) -> None:
+        """The critic's state ``[flat observation, phase, progress, features]``: space, buffer.
+
+        The followers write their features into the buffer's last columns (a view).
+        """
+        B = self.num_envs
         self._observation_size = _flat_space(self.observation_space)
         space = self.observation_space
         self._flat_is_observation = (
@@ -454,21 +288,9 @@ class BatchedStackelbergPOMDP:
         self.state_space = gymnasium.spaces.Box(
             low.astype(np.float32), high.astype(np.float32), dtype=np.float32
         )
-        # The critic's state buffer; the followers write their features into its columns.
         self._state = np.zeros((B, self.state_size), dtype=np.float32)
         self._state[:, self._features] = self.followers.features
         self.followers.features = self._state[:, self._features]
-
-        # Diagnostics: the induced game as queried.
-        if self._track:
-            dims = spec.n_types + spec.n_actions
-            self._strides = np.array([math.prod(dims[k + 1 :]) for k in range(len(dims))])
-            self._table = np.zeros((B, n, self._n_profiles))
-            self._known = np.zeros((B, self._n_profiles), dtype=bool)
-            self._profile = np.zeros(B, dtype=np.int64)
-            space = self.observation_space
-            self._cache_observations = np.zeros((B * self._n_ids,) + space.shape, dtype=space.dtype)
-        self._started = False
 
     # -- episodes ----------------------------------------------------------------------------
 
@@ -511,7 +333,7 @@ class BatchedStackelbergPOMDP:
         self._return[index] = 0.0
         self._length[index] = 0
         self._policy_changed[index] = False
-        self._filled.reshape(self.num_envs, -1)[index] = False
+        self._commitments.clear(index)
         if self._track:
             self._known[index] = False
         self._begin(index)
@@ -567,31 +389,16 @@ class BatchedStackelbergPOMDP:
             raise ValueError("call reset() before step()")
         batch = self.batch
         actions = batch.check_actions(actions)
-        slots = self._arange if self._n_ids == 1 else self._id_base + batch.observation_ids()
-        filled = self._filled[slots]
-        cached = self._cache.take(slots, axis=0)
-        if self._action_ndim:
-            unsigned = np.dtype(f"u{actions.dtype.itemsize}")
-            bits = actions.view(unsigned).reshape(self.num_envs, -1)
-            old = cached.view(unsigned).reshape(self.num_envs, -1)
-            differs = filled & row_any(bits != old)
-            fill = filled.reshape((-1,) + (1,) * self._action_ndim)
-        else:
-            differs = filled & (actions != cached)
-            fill = filled
+        ids = None if self._commitments.n_ids == 1 else batch.observation_ids()
+        cached, filled, differs = self._commitments.bind(actions, ids, self._observation)
         if self.commitment:
+            fill = filled.reshape((-1,) + (1,) * (actions.ndim - 1))
             applied = np.where(fill, cached, actions)
             replaced = differs
         else:
             applied = actions
             replaced = np.zeros(self.num_envs, dtype=bool)
             self._policy_changed |= differs
-        fresh = ~filled
-        if fresh.any():
-            self._cache[slots[fresh]] = actions[fresh]
-            self._filled[slots[fresh]] = True
-            if self._track:  # where each binding action was taken, for the diagnostics
-                self._cache_observations[slots[fresh]] = self._observation[fresh]
 
         step_phase = self.phase.copy()
         step_sub_game = self.done.copy()
@@ -725,24 +532,9 @@ class BatchedStackelbergPOMDP:
 
     def committed_actions(self, b: int) -> dict[int, np.ndarray]:
         """Copy ``b``'s binding action per observation id seen this episode."""
-        n_ids = self._n_ids
-        ids = np.flatnonzero(self._filled[b * n_ids : (b + 1) * n_ids])
-        return {int(k): self._cache[b * n_ids + k].copy() for k in ids}
+        return self._commitments.actions(b)
 
     # -- diagnostics -------------------------------------------------------------------------
-
-    def _observation_key(self, observation: Any) -> bytes:
-        """An exact key of a leader observation (its bytes in the space's dtype)."""
-        return np.asarray(observation, dtype=self.observation_space.dtype).tobytes()
-
-    def _committed_policy(self, b: int) -> dict[bytes, tuple[None, np.ndarray]]:
-        """Copy ``b``'s binding actions by observation key (the diagnostics replay them)."""
-        n_ids = self._n_ids
-        slots = b * n_ids + np.flatnonzero(self._filled[b * n_ids : (b + 1) * n_ids])
-        return {
-            self._observation_key(self._cache_observations[k]): (None, self._cache[k].copy())
-            for k in slots.tolist()
-        }
 
     def _report(self, b: int) -> ResponseReport:
         reason = None
@@ -763,8 +555,8 @@ class BatchedStackelbergPOMDP:
             reason=reason,
             follower_table=self._table[b].copy() if self._track else None,
             known=self._known[b].copy() if self._track else None,
-            committed=self._committed_policy(b) if self._track else {},
-            observation_key=self._observation_key,
+            committed=self._commitments.policy(b) if self._track else {},
+            observation_key=self._commitments.observation_key if self._track else None,
         )
         return ResponseReport(
             strategy=self.followers.strategy(b),
@@ -772,19 +564,3 @@ class BatchedStackelbergPOMDP:
             queries=self.n_response,
             _source=source,
         )
-
-
-def make_generators(seed: int | list[int | None] | None, num_envs: int) -> list:
-    """Per-copy generators as Gymnasium seeds them: ``seed + b`` for an int, one per entry.
-
-    Raises:
-        ValueError: On a list of the wrong length.
-        gymnasium.error.Error: On a negative or non-integer seed.
-    """
-    if seed is None or isinstance(seed, (int, np.integer)):
-        seeds = [None] * num_envs if seed is None else [int(seed) + b for b in range(num_envs)]
-    else:
-        seeds = list(seed)
-        if len(seeds) != num_envs:
-            raise ValueError(f"need {num_envs} seeds, got {len(seeds)}: {seed!r}")
-    return [seeding.np_random(s)[0] for s in seeds]

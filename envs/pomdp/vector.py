@@ -54,9 +54,10 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP, make_generators
+from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
+from stackelberg_zoo.envs.pomdp.streams import make_generators
 
 
 def _mask(values: np.ndarray) -> np.ndarray:

@@ -489,27 +489,27 @@ class BatchedSweep(BatchedLearners):
 
     def next_queries(self, index):
         """See :meth:`~.base.BatchedResponder.next_queries`."""
-        select = self.select(index)
+        # (The hot path: whole-batch slices inlined, as select() would give them.)
+        select = slice(None) if index.size == self.num_envs else index
         position = self.position[select]
         due = position == 0
         if due.any():
             fresh = index if due.all() else index[due]
+            fresh_select = slice(None) if fresh.size == self.num_envs else fresh
             types = self.spec.sample_type_batch(self.draw, fresh)
-            self.sweep_types[self.select(fresh)] = types
+            self.sweep_types[fresh_select] = types
             for i, learners in enumerate(self.learners):
-                rows = learners.rows(self.flat(i, fresh, types[:, i]))
-                self.current[self.select(fresh), i] = sample_rows(rows, self.draw(fresh))
+                one_type = self.spec.n_types[i] == 1
+                rows = learners.rows(fresh_select if one_type else self.flat(i, fresh, types[:, i]))
+                self.current[fresh_select, i] = sample_rows(rows, self.draw(fresh))
         actions = self.current[select].copy()
-        k = actions.shape[0]
-        n = self.spec.n_followers
-        actions.reshape(-1)[np.arange(k) * n + self.order_follower[position]] = self.order_action[
-            position
-        ]
+        played = np.arange(actions.shape[0]) * self.spec.n_followers + self.order_follower[position]
+        actions.reshape(-1)[played] = self.order_action[position]
         return self.sweep_types[select], actions
 
     def observe(self, index, leader, followers):
         """See :meth:`~.base.BatchedResponder.observe`."""
-        select = self.select(index)
+        select = slice(None) if index.size == self.num_envs else index
         position = self.position[select]
         follower = self.order_follower[position]
         action = self.order_action[position]
