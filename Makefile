@@ -4,15 +4,25 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# torch comes from PyTorch's CPU wheel index: from the default index, torch==2.13.0 on Linux is
+# the CUDA build with several GB of nvidia-* wheels. For the CUDA build on a GPU machine:
+#   make setup TORCH_INDEX=https://download.pytorch.org/whl/cu128
+TORCH := torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: train test lint setup clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# The CPU build of torch first: an unpinned torch would pull a multi-GB CUDA build.
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[train,test,docs]"
+	# Bounded: an unreachable index fails within the 10 s timeout (no retries), then the
+	# default index.
+	$(BIN)/python -m pip install --quiet --timeout 10 --retries 0 \
+		--index-url $(TORCH_INDEX) "$(TORCH)" \
+	|| { echo "no $(TORCH) from $(TORCH_INDEX): trying the default index"; \
+		$(BIN)/python -m pip install --quiet "$(TORCH)"; }
+	# ray: the sweep's Ray backend, tested by tests/test_benchmark_runner.py.
+	$(BIN)/python -m pip install --quiet -e ".[train,test,docs,ray]"
 	touch $@
 
 setup: $(BIN)/.installed

@@ -2,50 +2,27 @@
 
 The baseline that shows why the Stackelberg formulation matters: the leader and the
 followers of a setting's PettingZoo AEC game (`stackelberg/<setting>-v0`) all learn at the
-same time, each with its own PPO agent on its own observation and reward. Followers see their
-type, the leader its base-game observation; nobody commits, so the leader's action is sampled
-afresh at every turn. One timestep is one sub-game (an episode of the multi-agent game).
+same time, each with its own PPO agent; nobody commits. The leader's greedy policy is
+evaluated exactly, as in `mappo.py`. Implementation details: docs/baselines/ippo_simultaneous.md
+(the Trainers page of the docs).
 
-Evaluation uses the same exact machinery as `mappo.py`: the leader's greedy policy defines
-the followers' induced Bayesian game; the followers' greedy (argmax) strategies give the
-leader value, compared with the exact Stackelberg optimum; their current mixed strategies
-give the BCCE gap.
+    python baselines/ippo_simultaneous.py --env-id stackelberg/simple-allocation-v0 \
+        --env-kwargs '{"n_messages": 3}'
+    tensorboard --logdir runs
 
-    python baselines/ippo_simultaneous.py --env-id stackelberg/normal-form-v0 \
-        --env-kwargs '{"game": "escape"}'
-
-Implementation details:
-
-1. Environments: `--num-envs` PettingZoo AEC games of the base setting
-   (`pettingzoo.make("aec", ...)`, not the POMDP); each is reset before every sub-game, with
-   seed `seed * 100003 + k` on the first reset only.
-2. One `Agent` and one Adam optimizer per agent name (`leader_0`, `follower_0`, ...); actor
-   and critic both see the agent's own flattened `observation`. Heads as in `mappo.py`
-   (categorical masked by `action_mask`, clipped Gaussian on Box actions) but without the
-   min-std floor.
-3. No commitment: the agents whose turn it is (`agent_selection`) act in a batch across the
-   envs, and the leader samples a fresh action at every turn.
-4. Returns and advantages: with gamma = 1 every turn of an agent earns that agent's final
-   sub-game reward (`env.unwrapped.rewards`); the advantage is that return minus the critic's
-   value (no GAE, no bootstrap).
-5. The update is PPO's clipped surrogate with per-mini-batch advantage normalisation, an
-   unclipped value loss, an entropy bonus and gradient-norm clipping, separately for each
-   agent; there is no `target_kl` and no learning-rate annealing.
-6. Exact evaluation (`evaluate`), every `--eval-every` iterations and after the last: the
-   leader's greedy policy (`GreedyLeader`) defines the induced Bayesian game; each follower's
-   mixed strategy is its actor's distribution at every one-hot type, its greedy strategy the
-   argmax. The leader value is exact against the greedy strategies (and, in the summary,
-   against the mixed ones), the deviation gain is `bne_gap`'s on the greedy strategies, the
-   BCCE gap is that of the mixed ones; PPO followers have no regret bound to log.
-7. The comparison is with the exact Stackelberg optimum `game.reference().optimum`; there is
-   no target and no early stop: the run uses its whole `--total-timesteps`.
+Defaults: the setting behind `--env-id` gives the default game (`--env-kwargs`) through its
+registration (`stackelberg_zoo.envs.registry`); `--help` after an `--env-id` shows it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import random
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,11 +40,8 @@ from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the stackelberg/... ids)
 from stackelberg_zoo.envs.aec import LEADER
-from stackelberg_zoo.envs.core import induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
-from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
-from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
-from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
+from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
+from stackelberg_zoo.envs.registry import Setting, settings
 from stackelberg_zoo.equilibrium.gaps import bne_gap
 
 
@@ -81,6 +55,12 @@ class Args:
     """if toggled, `torch.backends.cudnn.deterministic=True`"""
     torch_threads: int = 1
     """torch CPU threads (the networks are tiny: one thread is fastest)"""
+    track: bool = False
+    """if toggled, this experiment will be tracked with Weights and Biases (`pip install wandb`)"""
+    wandb_project_name: str = "stackelberg-zoo"
+    """the wandb's project name"""
+    wandb_entity: str | None = None
+    """the entity (team) of wandb's project (None: your default entity)"""
     save_model: bool = True
     """whether to save every agent's policy into `runs/{run_name}`"""
     progress_bar: bool = True
@@ -90,7 +70,8 @@ class Args:
     env_id: str = "stackelberg/normal-form-v0"
     """the PettingZoo id of the multi-agent game (`stackelberg/<setting>-v0`)"""
     env_kwargs: str = '{"game": "escape"}'
-    """JSON object of keyword arguments for the game, e.g. '{"n_messages": 3}'"""
+    """JSON object of keyword arguments for the game, e.g. '{"game": "maintain", "mixed_leader":
+    true}' (normal form) or '{"n_messages": 3}' (simple allocation)"""
 
     # Algorithm specific arguments
     total_timesteps: int = 100_000
@@ -121,6 +102,59 @@ class Args:
     """initial std of the clipped-Gaussian head (Box actions), in units of the box width"""
     eval_every: int = 5
     """evaluate the greedy joint policy exactly every this many iterations"""
+
+
+def fail(message: str) -> None:
+    """Stop at start with a one-line error (argparse's convention: exit status 2)."""
+    print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def setting_of(env_id: str) -> Setting:
+    """The registered setting whose multi-agent game has the PettingZoo id `env_id`."""
+    for setting in settings():
+        if setting.env_id is not None and setting.env_id == env_id:
+            return setting
+    known = [s.env_id for s in settings() if s.env_id is not None]
+    raise ValueError(f"--env-id must be a multi-agent game id, one of {known}, got {env_id!r}")
+
+
+def parse_args() -> tuple[Args, Setting, dict[str, Any]]:
+    """The flags (defaults: those of the setting behind `--env-id`), checked; or exit."""
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--env-id", "--env_id", default=Args.env_id)
+    try:
+        setting = setting_of(pre.parse_known_args()[0].env_id)
+    except ValueError as error:
+        fail(str(error))
+    args = tyro.cli(Args, default=Args(**setting.defaults_for("ippo_simultaneous")))
+    try:
+        env_kwargs = check_args(args)
+    except ValueError as error:
+        fail(str(error))
+    return args, setting, env_kwargs
+
+
+def check_args(args: Args) -> dict[str, Any]:
+    """Refuse a bad flag, naming it (`ValueError`); return the parsed `--env-kwargs`."""
+    for name in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs",
+                 "eval_every", "hidden_size", "torch_threads"):  # fmt: skip
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    strict = ("learning_rate", "init_std", "clip_coef", "max_grad_norm")
+    for name in strict + ("ent_coef", "vf_coef"):
+        value = getattr(args, name)
+        above = value > 0 if name in strict else value >= 0
+        if not (above and math.isfinite(value)):
+            side = ">" if name in strict else ">="
+            raise ValueError(f"--{name.replace('_', '-')} must be finite and {side} 0, got {value}")
+    try:
+        env_kwargs = json.loads(args.env_kwargs)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--env-kwargs must be JSON, got {args.env_kwargs!r} ({error})") from None
+    if not isinstance(env_kwargs, dict):
+        raise ValueError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+    return env_kwargs
 
 
 def flatten_observations(space: gym.Space, obs: np.ndarray) -> np.ndarray:
@@ -246,6 +280,7 @@ class Evaluation:
             induced game of the greedy leader.
         strategies: Per follower `[T_i, A_i]`, the current mixed strategies.
         policy: The greedy leader.
+        models: Per agent, a copy of its weights when evaluated (what `--save-model` saves).
     """
 
     leader_value: float
@@ -254,6 +289,7 @@ class Evaluation:
     bcce_gap: float
     strategies: tuple[np.ndarray, ...]
     policy: GreedyLeader = field(repr=False)
+    models: dict[str, dict[str, torch.Tensor]] = field(repr=False)
 
 
 def evaluate(agents: dict[str, Agent], game, followers: list[str]) -> Evaluation:
@@ -275,58 +311,60 @@ def evaluate(agents: dict[str, Agent], game, followers: list[str]) -> Evaluation
         bcce_gap=float(np.max(bne_gap(induced.followers, mixed).ex_ante)),
         strategies=tuple(mixed),
         policy=policy,
+        models={
+            name: {key: value.detach().clone() for key, value in agent.state_dict().items()}
+            for name, agent in agents.items()
+        },
     )
 
 
-def _fmt(value: Any) -> str:
-    return np.array2string(np.asarray(value, dtype=np.float64), precision=3, suppress_small=True)
+class StopSignal:
+    """SIGINT/SIGTERM ask the loop to stop (`signum`); a second one interrupts at once."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
 
 
-def describe_mechanism(game, policy: GreedyLeader) -> list[str]:
-    """Readable lines for the leader's greedy policy (every observation it was asked)."""
-    lines = []
-    entries = sorted(policy.table.values(), key=lambda e: np.asarray(e[0]).tolist())
-    if isinstance(game, NormalFormStackelberg):
-        action = entries[0][1]
-        if game.mixed_leader:
-            lines.append(f"leader mix over rows: {_fmt(game.leader_strategy(action))}")
-        else:
-            lines.append(f"leader plays row {int(action)}")
-    elif isinstance(game, SimpleAllocation):
-        for obs, item in entries:
-            lines.append(f"message {int(obs)} -> item {int(item)}")
-    elif isinstance(game, MatrixDesign):
-        for obs, payments in entries:
-            lines.append(f"profile {tuple(int(a) for a in obs)} -> payments {_fmt(payments)}")
-    elif isinstance(game, SequentialPriceMechanism):
-        for obs, action in entries:
-            view = game.decode_observation(obs)
-            visited = [i for i in range(game.n_followers) if view.unvisited[i]]
-            chosen = max(visited, key=lambda i: (action[i], -i)) if visited else None
-            lines.append(
-                f"messages {view.messages.tolist()} unvisited {view.unvisited.astype(int).tolist()}"
-                f" bought {view.bought.astype(int).tolist()} -> visit follower {chosen} at price "
-                f"{float(action[-1]):.3f}"
-            )
-    else:
-        for obs, action in entries:
-            lines.append(f"{_fmt(obs)} -> {_fmt(action)}")
-    return lines
+def mechanism_entries(policy: GreedyLeader) -> list[tuple[Any, Any]]:
+    """The policy's `(observation, action)` pairs, sorted by observation (the printed order)."""
+    return sorted(policy.table.values(), key=lambda entry: np.asarray(entry[0]).tolist())
 
 
-if __name__ == "__main__":
-    args = tyro.cli(Args)
-    env_kwargs = json.loads(args.env_kwargs)
-    if not isinstance(env_kwargs, dict):
-        raise TypeError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
-    batch_subgames = args.num_envs * args.num_steps
-    num_iterations = max(1, args.total_timesteps // batch_subgames)
-    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+def start_logging(args: Args, run_name: str, config: dict[str, Any]) -> SummaryWriter:
+    """TensorBoard in `runs/{run_name}`, synced to Weights and Biases with `--track`."""
+    if args.track:
+        try:
+            import wandb
+        except ImportError:
+            fail("--track needs Weights and Biases: pip install wandb")
+        wandb.init(
+            project=args.wandb_project_name,
+            entity=args.wandb_entity,
+            sync_tensorboard=True,
+            config=config,
+            name=run_name,
+            save_code=True,
+        )
     writer = SummaryWriter(f"runs/{run_name}")
     writer.add_text(
         "hyperparameters",
-        "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()),
+        "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in config.items()),
     )
+    return writer
+
+
+if __name__ == "__main__":
+    args, setting, env_kwargs = parse_args()
+    batch_subgames = args.num_envs * args.num_steps
+    num_iterations = max(1, args.total_timesteps // batch_subgames)
+    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
 
     # TRY NOT TO MODIFY: seeding
     random.seed(args.seed)
@@ -337,10 +375,12 @@ if __name__ == "__main__":
     rng = np.random.default_rng(args.seed)
 
     # env setup: one AEC game per parallel sub-game
-    envs = [pettingzoo.make("aec", args.env_id, **env_kwargs) for _ in range(args.num_envs)]
+    try:
+        envs = [pettingzoo.make("aec", args.env_id, **env_kwargs) for _ in range(args.num_envs)]
+    except (TypeError, ValueError) as error:
+        fail(f"--env-kwargs {args.env_kwargs} for {args.env_id}: {error}")
     game = envs[0].unwrapped.game
-    reference = game.reference()
-    optimum = float(reference.optimum) + 0.0  # no "-0.000000" for a zero optimum
+    optimum = float(game.reference().optimum) + 0.0  # no "-0.000000" for a zero optimum
     names = list(envs[0].possible_agents)
     followers = [name for name in names if name != LEADER]
     obs_spaces = {name: envs[0].observation_space(name)["observation"] for name in names}
@@ -359,13 +399,24 @@ if __name__ == "__main__":
         for name, agent in agents.items()
     }
 
+    # TRY NOT TO MODIFY: logging (after a successful start, so a failed one leaves no run)
+    writer = start_logging(args, run_name, vars(args) | {"setting": setting.name})
+    print(
+        f"values: {game.value_meaning}; progress bar: value = exact leader value of the "
+        "leader's greedy policy against the followers' greedy strategies",
+        flush=True,
+    )
+
     global_step, start_time, last_eval = 0, time.time(), None
+    stop = StopSignal()
     progress = tqdm(total=num_iterations * batch_subgames, disable=not args.progress_bar)
     for iteration in range(1, num_iterations + 1):
         # ALGO LOGIC: play num_steps sub-games in each env; every agent acts on its own
         buffers = {name: {"obs": [], "raw": [], "mask": [], "ret": []} for name in names}
         returns = {name: [] for name in names}
         for _ in range(args.num_steps):
+            if stop.signum is not None:
+                break
             for k, env in enumerate(envs):
                 env.reset(seed=args.seed * 100_003 + k if global_step == 0 else None)
             turns: list[list[tuple[str, int]]] = [[] for _ in envs]  # (agent, buffer index)
@@ -402,6 +453,8 @@ if __name__ == "__main__":
                 for name in names:
                     returns[name].append(rewards[name])
             global_step += args.num_envs
+        if stop.signum is not None:  # SIGINT/SIGTERM: keep the last evaluation, save, exit
+            break
         progress.update(batch_subgames)
         for name in names:
             writer.add_scalar(f"charts/episodic_return-{name}", np.mean(returns[name]), global_step)
@@ -460,33 +513,47 @@ if __name__ == "__main__":
             progress.set_postfix(value=f"{last_eval.leader_value:.4f}")
     progress.close()
     elapsed = time.time() - start_time
+    stopped = f"STOPPED by {signal.Signals(stop.signum).name}: " if stop.signum else ""
+    if last_eval is None:
+        print(f"{stopped}no evaluation yet; nothing saved (run {run_name})", file=sys.stderr)
+        sys.exit(128 + stop.signum)
 
     lines = [
-        f"run {run_name}: {global_step} sub-games in {elapsed:.1f} s, every agent learning "
-        f"at once (independent PPO, no commitment)",
-        "leader's greedy policy:",
-        *("  " + line for line in describe_mechanism(game, last_eval.policy)),
+        f"{stopped}run {run_name}: {global_step} sub-games in {elapsed:.1f} s, every agent "
+        f"learning at once (independent PPO, no commitment)",
+        "leader's greedy policy (at the last evaluation):",
+        *("  " + line for line in game.describe_mechanism(mechanism_entries(last_eval.policy))),
         "followers' current strategies (rows: types, columns: actions):",
         *(
-            f"  follower {i}: {_fmt(s).replace(chr(10), ' ')}"
+            f"  follower {i}: {format_array(s).replace(chr(10), ' ')}"
             for i, s in enumerate(last_eval.strategies)
         ),
         f"leader value {last_eval.leader_value:.6f} (against the followers' mixed strategies "
         f"{last_eval.mixed_leader_value:.6f})  exact Stackelberg optimum {optimum:.6f}  "
         f"gap {optimum - last_eval.leader_value:.6f}",
+        f"values are {game.value_meaning}",
         f"follower deviation gain {last_eval.deviation_gain:.2e}; BCCE gap of the followers' "
         f"mixed play {last_eval.bcce_gap:.4f} (PPO followers carry no regret bound)",
     ]
     summary = "\n".join(lines)
     print(summary)
     if args.save_model:
-        torch.save(
-            {name: agent.state_dict() for name, agent in agents.items()},
-            f"runs/{run_name}/{args.exp_name}.cleanrl_model",
-        )
+        torch.save(last_eval.models, f"runs/{run_name}/{args.exp_name}.cleanrl_model")
+        mechanism = [
+            {"observation": game.observation_fields(obs), "action": np.asarray(action).tolist()}
+            for obs, action in mechanism_entries(last_eval.policy)
+        ]
+        record = {
+            "env_id": args.env_id, "env_kwargs": env_kwargs, "value_meaning": game.value_meaning,
+            "leader_value": last_eval.leader_value, "optimum": optimum, "mechanism": mechanism,
+        }  # fmt: skip
+        with open(f"runs/{run_name}/mechanism.json", "w") as fh:
+            json.dump(record, fh, indent=1)
         with open(f"runs/{run_name}/summary.txt", "w") as fh:
             fh.write(summary + "\n")
         print(f"policies saved to runs/{run_name}/")
     for env in envs:
         env.close()
     writer.close()
+    if stop.signum is not None:
+        sys.exit(128 + stop.signum)

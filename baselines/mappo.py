@@ -1,98 +1,30 @@
-"""PPO for the leader of a Stackelberg POMDP, with a centralized critic (the paper's method).
+"""PPO for the leader of a Stackelberg POMDP, with a centralized critic (the paper's MAPPO).
 
-The leader's actor sees only its base-game observation; the critic sees the POMDP state
-(`--critic state`: observation, phase, progress and the followers' normalised learner state,
-"MAPPO" in the paper's ablation) or the actor's observation (`--critic obs`, "PPO"). The
-leader's policy is fixed within an episode: its action is sampled once per distinct
-observation per episode and reused (the commitment cache below), so an episode evaluates one
-committed mechanism and its return is the leader's average reward-phase utility against the
-followers' learned response. `--response-phase-prob p` keeps each response-phase transition in
-the training batch with probability p (1: Stackelberg POMDP, 0: Basic POMDP).
+The leader commits to one action per observation per episode; the critic sees the POMDP
+state (`--critic obs`: the actor's observation); every `--eval-every` iterations the greedy
+committed policy is evaluated exactly against the followers' learned response and compared
+with the setting's exact optimum. Implementation details, metrics and outputs:
+docs/baselines/mappo.md (the Trainers page of the docs).
 
-Every few iterations the greedy committed policy is evaluated exactly: its induced Bayesian
-game is enumerated, the followers' learned reward-phase strategy is taken from evaluation
-episodes, and the leader's expected value is compared with the setting's exact optimum.
+    python baselines/mappo.py --env-id StackelbergZoo/NormalFormPOMDP-v0
+    tensorboard --logdir runs
 
-    python baselines/mappo.py --env-id StackelbergZoo/NormalFormPOMDP-v0 \
-        --env-kwargs '{"game": "escape"}'
-
-Implementation details:
-
-1. Per-setting defaults: the knobs left at `None` (`--total-timesteps`, `--learning-rate`,
-   `--num-envs`, `--num-steps`, `--gae-lambda`, `--update-epochs`, `--ent-coef`,
-   `--eval-every`) are filled from `SETTING_DEFAULTS[setting]`, the setting being read off the
-   registration of `--env-id` (`setting_of`). MSPM gets 5M steps, 32 envs x 512 steps,
-   lambda 1, entropy 0.003 and an evaluation every 5 iterations; the other settings 8 envs,
-   learning rate 0.01, lambda 0.95, no entropy bonus and an evaluation every iteration.
-2. Environments (`make_envs`): `--vectorization auto` uses the POMDP's batched VectorEnv when
-   one is registered and `--follower mw`, else Gymnasium's sync vector with SAME_STEP
-   autoreset. The POMDP never truncates (a truncation raises `RuntimeError`).
-3. Networks (`Agent`, `layer_init`): separate actor and critic MLPs, two tanh hidden layers of
-   `--hidden-size`, orthogonal init (gain sqrt 2 hidden, 1.0 critic output, 0.01 actor
-   output), Adam with eps 1e-5. Observations are one-hot encoded (Discrete, and each
-   MultiDiscrete component) or flattened (Box) by `flatten_observations`.
-4. Critic input (`--critic`): `state` feeds the critic `infos["state"]`, the POMDP state;
-   `obs` feeds it the actor's own flattened observation. The actor sees only the observation.
-5. Discrete actions: a categorical head whose logits are set to -1e8 where
-   `infos["action_mask"]` is 0. Greedy action: the argmax.
-6. Box actions: a diagonal Gaussian in unit coordinates (actor output bias 0.5, the box
-   centre) with a state-independent log-std initialised to log(`--init-std`); the env gets
-   `low + (high - low) * clip(z, 0, 1)` (`Agent.to_env`), so each bound is reached with
-   positive probability, and the log-probability is that of the unclipped `z`, summed over
-   coordinates. Greedy action: the clipped mean.
-7. KL stop on MSPM and a log-ratio guard: MSPM's per-setting defaults set `--target-kl 0.05`;
-   without it the policy of MSGSpace t = 6 (seed 1) diverged at ~4.2M steps (approx_kl 0.7 ->
-   2,400 over five iterations, then NaN actor outputs). With it that run completes and PI
-   still reaches zero loss (983k steps instead of 819k). In every setting the update clamps
-   the log probability ratio at +-`MAX_LOG_RATIO` (20) before exponentiating: a Box action
-   committed under an older policy can lie many stds from the current mean, where one
-   optimizer step moves its log-probability by hundreds (MSGSpace t = 4 with 128 envs x 256
-   steps: approx_kl spikes of ~600); once the ratio overflows float32 the gradient is
-   inf * 0 = NaN and every parameter with it (the likely end of one such run, NaN actor
-   outputs at 13.2M steps; a rerun, not bit-identical, did not hit it). Within +-20 the
-   objective is CleanRL's; beyond it the sample's gradient is 0 (approx_kl is computed from
-   the clamped log-ratio).
-8. Commitment cache (`CommitmentCache`): in each env the action is sampled the first time an
-   observation (keyed by its bytes) occurs in the episode and reused at every later
-   occurrence; the table is cleared when the episode terminates. If the env reports in
-   `infos["replaced"]` that it replaced a committed action, the run stops with
-   `RuntimeError`.
-9. Log-probabilities and values of the whole rollout (`Agent.log_prob_entropy`,
-   `Agent.get_value`) are computed in one pass after it, under the rollout's policy; an
-   action committed in an earlier iteration of a still-running episode is scored under the
-   current one.
-10. Advantages (`compute_gae`): GAE with `--gamma 1` (the episode return is the leader's
-    average reward-phase utility) and `--gae-lambda`; a terminating step does not bootstrap.
-11. `--response-phase-prob p`: after the advantages are computed on the full rollout, each
-    non-terminal response-phase transition (`infos["phase"]`) is kept in the training batch
-    with probability p (1: Stackelberg POMDP, 0: Basic POMDP); the mini-batch size is the
-    kept count divided by `--num-minibatches`.
-12. The update is CleanRL's PPO: per-mini-batch advantage normalisation, clipped surrogate
-    (`--clip-coef`), optional clipped value loss (`--clip-vloss`), entropy bonus, gradient
-    norm clipped at `--max-grad-norm`, optional `--target-kl` stop after an epoch and
-    optional linear `--anneal-lr`.
-13. Exact evaluation (`evaluate`), every `--eval-every` iterations and after the last: the
-    greedy policy (`GreedyPolicy`, memoised per observation) defines an induced Bayesian game
-    (`induced_bayesian_game`); `--eval-episodes` POMDP episodes (seeds `seed + 10000 + k`)
-    give the followers' learned reward-phase strategies, against which `leader_value` is
-    exact; `bne_gap` gives the followers' largest interim deviation gain, and the episode's
-    `ResponseReport` the BCCE gap and its regret bound.
-14. Target and early stop (`target_of`, `--stop-at-optimum`): the target is the exact optimum
-    `game.reference().optimum`, except for randomized normal-form commitments, where it is
-    `robust_commitment` at `--mixed-margin`. Training stops at the first evaluation whose
-    leader value is within `--target-tol` of the target, with a deviation gain at most
-    `--target-tol`, while the mean return of the latest finished training episodes is within
-    `--return-tol` of the target.
-15. Outputs: TensorBoard logs in `runs/{run_name}`; with `--save-model`, the weights
-    (`mappo.cleanrl_model`), the greedy mechanism with its value (`mechanism.json`) and the
-    printed summary (`summary.txt`).
+Defaults: the flags' defaults are those of the setting behind `--env-id`, read from its
+registration (`stackelberg_zoo.envs.registry`, `trainer_defaults["mappo"]` and its default
+game); `--help` after an `--env-id` shows them. Not tyro presets, because the env id already
+names the setting (a preset name would be a second, contradictable way to say it) and a new
+setting then brings its defaults without an edit here.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import random
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -108,15 +40,11 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
-from stackelberg_zoo.envs.core import induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
-from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
-from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
+from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
 from stackelberg_zoo.envs.pomdp.episode import Phase
-from stackelberg_zoo.envs.pomdp.followers import MultiplicativeWeightsResponse
-from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
+from stackelberg_zoo.envs.pomdp.followers import FOLLOWER_ALGORITHMS, MultiplicativeWeightsResponse
+from stackelberg_zoo.envs.registry import Setting, settings
 from stackelberg_zoo.equilibrium.gaps import bne_gap
-from stackelberg_zoo.equilibrium.stackelberg import robust_commitment
 
 
 @dataclass
@@ -129,6 +57,12 @@ class Args:
     """if toggled, `torch.backends.cudnn.deterministic=True`"""
     torch_threads: int = 1
     """torch CPU threads (the networks are tiny: one thread is fastest)"""
+    track: bool = False
+    """if toggled, this experiment will be tracked with Weights and Biases (`pip install wandb`)"""
+    wandb_project_name: str = "stackelberg-zoo"
+    """the wandb's project name"""
+    wandb_entity: str | None = None
+    """the entity (team) of wandb's project (None: your default entity)"""
     save_model: bool = True
     """whether to save the policy (and the learned mechanism) into `runs/{run_name}`"""
     progress_bar: bool = True
@@ -140,34 +74,32 @@ class Args:
     env_kwargs: str = '{"game": "escape"}'
     """JSON object of keyword arguments for the env: the setting's game arguments and the
     POMDP's own (`n_response`, `n_reward`), e.g. '{"game": "maintain", "mixed_leader": true}'"""
-    follower: Literal[
-        "mw", "hedge", "regret_matching", "regret_matching_plus", "exp3", "best_response"
-    ] = "mw"
-    """the followers' response algorithm (the paper: multiplicative weights)"""
+    follower: str = "mw"
+    """the followers' response algorithm, a registered follower model (the paper: `mw`)"""
     mw_eps: float = 0.01
     """the MW followers' learning rate: `w *= (1 + eps)^u` (the paper: 0.01); `--follower mw`"""
     vectorization: Literal["auto", "vector_entry_point", "sync"] = "auto"
     """how to batch the envs: `auto` uses the POMDP's batched VectorEnv (MW followers) when
     registered, else Gymnasium's sync vector of single envs (SAME_STEP autoreset either way)"""
 
-    # Algorithm specific arguments (None: the setting's default, see SETTING_DEFAULTS)
-    total_timesteps: int | None = None
-    """total leader steps (leader turns) of the experiment"""
-    learning_rate: float | None = None
+    # Algorithm specific arguments (defaults: the normal form's; other settings' are their own)
+    total_timesteps: int = 200_000
+    """total leader steps (leader turns) of the experiment (at least one rollout runs)"""
+    learning_rate: float = 0.01
     """the learning rate of the optimizer"""
-    num_envs: int | None = None
+    num_envs: int = 8
     """the number of parallel POMDP environments"""
-    num_steps: int | None = None
+    num_steps: int = 101
     """the number of steps to run in each environment per policy rollout"""
     anneal_lr: bool = False
     """toggle learning rate annealing"""
     gamma: float = 1.0
     """the discount factor (1: the return is the reward-phase average, undiscounted)"""
-    gae_lambda: float | None = None
+    gae_lambda: float = 0.95
     """the lambda for the general advantage estimation"""
     num_minibatches: int = 4
     """the number of mini-batches"""
-    update_epochs: int | None = None
+    update_epochs: int = 4
     """the K epochs to update the policy"""
     norm_adv: bool = True
     """toggles advantages normalization"""
@@ -175,14 +107,14 @@ class Args:
     """the surrogate clipping coefficient"""
     clip_vloss: bool = False
     """toggles whether or not to use a clipped loss for the value function"""
-    ent_coef: float | None = None
+    ent_coef: float = 0.0
     """coefficient of the entropy"""
     vf_coef: float = 0.5
     """coefficient of the value function"""
     max_grad_norm: float = 0.5
     """the maximum norm for the gradient clipping"""
     target_kl: float | None = None
-    """the target KL divergence threshold"""
+    """the target KL divergence threshold (None: no early stop of the epochs)"""
     hidden_size: int = 64
     """width of the two hidden layers of the actor and the critic"""
     init_std: float = 0.5
@@ -194,7 +126,7 @@ class Args:
     response_phase_prob: float = 1.0
     """probability that a response-phase transition enters the training batch (1: Stackelberg
     POMDP, 0: Basic POMDP)"""
-    eval_every: int | None = None
+    eval_every: int = 1
     """evaluate the greedy committed policy exactly every this many iterations"""
     eval_episodes: int = 4
     """POMDP episodes per evaluation (the followers' learned response varies between them)"""
@@ -210,49 +142,81 @@ class Args:
     """normal-form games with mixed commitments: the target is the best commitment that makes
     the follower's response strict by this margin (the exact SSE sits on a tie)"""
 
-    # to be filled in runtime
-    batch_size: int = 0
-    """the batch size (computed in runtime)"""
-    minibatch_size: int = 0
-    """the mini-batch size (computed in runtime)"""
-    num_iterations: int = 0
-    """the number of iterations (computed in runtime)"""
-    setting: str = ""
-    """the setting of `env_id` (computed in runtime)"""
-
-
-SETTING_DEFAULTS: dict[str, dict[str, Any]] = {
-    "normal_form": dict(
-        total_timesteps=200_000, learning_rate=0.01, num_envs=8, num_steps=101,
-        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1,
-    ),
-    "matrix_design": dict(
-        total_timesteps=300_000, learning_rate=0.01, num_envs=8, num_steps=124,
-        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1,
-    ),
-    "simple_allocation": dict(
-        total_timesteps=500_000, learning_rate=0.01, num_envs=8, num_steps=130,
-        gae_lambda=0.95, update_epochs=4, ent_coef=0.0, eval_every=1,
-    ),
-    "mspm": dict(
-        total_timesteps=5_000_000, learning_rate=0.005, num_envs=32, num_steps=512,
-        gae_lambda=1.0, update_epochs=4, ent_coef=0.003, eval_every=5,
-        target_kl=0.05,  # without it MSGSpace t=6 diverges at ~4.2M steps (docstring, item 7)
-    ),
-}  # fmt: skip
-"""Per-setting defaults of the knobs left at None on the command line."""
 
 MAX_LOG_RATIO = 20.0
-"""Bound on |new - old log-probability| in the PPO ratio (docstring, item 7)."""
+"""Bound on |new - old log-probability| in the PPO ratio (docs: implementation detail 7)."""
 
 
-def setting_of(env_id: str) -> str:
-    """The setting name behind a registered POMDP id."""
-    spec = gym.spec(env_id)
-    setting = spec.kwargs.get("setting")
-    if setting not in SETTING_DEFAULTS:
-        raise ValueError(f"{env_id!r} is not a Stackelberg POMDP of a known setting: {setting!r}")
-    return setting
+def fail(message: str) -> None:
+    """Stop at start with a one-line error (argparse's convention: exit status 2)."""
+    print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def follower_models() -> list[str]:
+    """The registered follower models (the names `--follower` accepts)."""
+    return sorted(FOLLOWER_ALGORITHMS)
+
+
+def setting_of(env_id: str) -> Setting:
+    """The registered setting whose Stackelberg POMDP has the Gymnasium id `env_id`."""
+    for setting in settings():
+        if setting.gymnasium_id == env_id:
+            return setting
+    known = [s.gymnasium_id for s in settings()]
+    raise ValueError(f"--env-id must be a Stackelberg POMDP id, one of {known}, got {env_id!r}")
+
+
+def parse_args() -> tuple[Args, Setting, dict[str, Any]]:
+    """The flags (defaults: those of the setting behind `--env-id`), checked; or exit."""
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--env-id", "--env_id", default=Args.env_id)
+    try:
+        setting = setting_of(pre.parse_known_args()[0].env_id)
+    except ValueError as error:
+        fail(str(error))
+    args = tyro.cli(Args, default=Args(**setting.defaults_for("mappo")))
+    try:
+        env_kwargs = check_args(args)
+    except ValueError as error:
+        fail(str(error))
+    return args, setting, env_kwargs
+
+
+def check_args(args: Args) -> dict[str, Any]:
+    """Refuse a bad flag, naming it (`ValueError`); return the parsed `--env-kwargs`."""
+    for name in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs",
+                 "eval_every", "eval_episodes", "hidden_size", "torch_threads"):  # fmt: skip
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    bounds = {
+        "learning_rate": (0, math.inf), "init_std": (0, math.inf), "clip_coef": (0, math.inf),
+        "max_grad_norm": (0, math.inf), "mw_eps": (0, math.inf), "gamma": (0, 1),
+        "gae_lambda": (0, 1), "response_phase_prob": (0, 1), "ent_coef": (0, math.inf),
+        "vf_coef": (0, math.inf), "target_tol": (0, math.inf), "return_tol": (0, math.inf),
+        "mixed_margin": (0, math.inf),
+    }  # fmt: skip
+    strict = {"learning_rate", "init_std", "clip_coef", "max_grad_norm", "mw_eps"}
+    if args.target_kl is not None:
+        bounds["target_kl"], strict = (0, math.inf), strict | {"target_kl"}
+    for name, (low, high) in bounds.items():
+        value = getattr(args, name)
+        above = value > low if name in strict else value >= low
+        if not (above and value <= high and math.isfinite(value)):
+            side = ">" if name in strict else ">="
+            where = f"finite and {side} {low}" if high == math.inf else f"in [{low}, {high}]"
+            raise ValueError(f"--{name.replace('_', '-')} must be {where}, got {value}")
+    if args.follower not in follower_models():
+        raise ValueError(f"--follower must be one of {follower_models()}, got {args.follower!r}")
+    if args.follower != "mw" and args.mw_eps != Args.mw_eps:
+        raise ValueError(f"--mw-eps applies to --follower mw, got --follower {args.follower}")
+    try:
+        env_kwargs = json.loads(args.env_kwargs)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--env-kwargs must be JSON, got {args.env_kwargs!r} ({error})") from None
+    if not isinstance(env_kwargs, dict):
+        raise ValueError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+    return env_kwargs
 
 
 def followers_of(args: Args) -> str | MultiplicativeWeightsResponse:
@@ -494,6 +458,7 @@ class Evaluation:
         bcce_bound: The learners' regret bound on that gap (nan if unavailable).
         strategies: The followers' learned strategies in the last evaluation episode.
         policy: The greedy policy (its `table` is the mechanism).
+        model: A copy of the agent's weights when evaluated (what `--save-model` saves).
     """
 
     leader_value: float
@@ -503,6 +468,7 @@ class Evaluation:
     bcce_bound: float
     strategies: tuple[np.ndarray, ...]
     policy: GreedyPolicy = field(repr=False)
+    model: dict[str, torch.Tensor] = field(repr=False)
 
 
 def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation:
@@ -515,11 +481,11 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
     strategies: tuple[np.ndarray, ...] = ()
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
-        total, report, done = 0.0, None, False
+        total, done = 0.0, False
         while not done:
-            obs, reward, done, _, info = env.step(policy(obs))
+            obs, reward, done, _, _ = env.step(policy(obs))
             total += reward
-            report = info.get("response", report)
+        report = pomdp.pomdp.report  # the response phase's report
         strategies = tuple(report.strategy)
         returns.append(total)
         values.append(leader_value(induced, list(strategies)))
@@ -537,92 +503,115 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
         bcce_bound=float(np.mean(bounds)) if bounds else float("nan"),
         strategies=strategies,
         policy=policy,
+        model={name: value.detach().clone() for name, value in agent.state_dict().items()},
     )
 
 
-def target_of(game, margin: float) -> tuple[float, float, str]:
-    """`(exact optimum, target, what the target means)` for a setting's game."""
-    optimum = float(game.reference().optimum) + 0.0  # no "-0.000000" for a zero optimum
-    if isinstance(game, NormalFormStackelberg) and game.mixed_leader:
-        robust = robust_commitment(game.leader_payoffs, game.follower_payoffs, margin=margin)
-        return (
-            optimum,
-            robust.leader_value,
-            (
-                f"best commitment making the follower's response strict by {margin} "
-                f"(robust_commitment; the SSE {optimum:.4f} needs a leader-favourable tie)"
-            ),
-        )
-    return optimum, optimum, game.reference().follower_model
+class StopSignal:
+    """SIGINT/SIGTERM ask the loop to stop (`signum`); a second one interrupts at once."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
 
 
-def _fmt(value: Any) -> str:
-    return np.array2string(np.asarray(value, dtype=np.float64), precision=3, suppress_small=True)
+def mechanism_entries(policy: GreedyPolicy) -> list[tuple[Any, Any]]:
+    """The policy's `(observation, action)` pairs, sorted by observation (the printed order)."""
+    return sorted(policy.table.values(), key=lambda entry: np.asarray(entry[0]).tolist())
 
 
-def describe_mechanism(game, policy: GreedyPolicy) -> list[str]:
-    """Readable lines for the learned mechanism (every observation the policy was asked)."""
-    lines = []
-    entries = sorted(policy.table.values(), key=lambda e: np.asarray(e[0]).tolist())
-    if isinstance(game, NormalFormStackelberg):
-        action = entries[0][1]
-        if game.mixed_leader:
-            lines.append(f"leader mix over rows: {_fmt(game.leader_strategy(action))}")
-        else:
-            lines.append(f"leader commits to row {int(action)}")
-    elif isinstance(game, SimpleAllocation):
-        for obs, item in entries:
-            lines.append(f"message {int(obs)} -> item {int(item)}")
-    elif isinstance(game, MatrixDesign):
-        for obs, payments in entries:
-            lines.append(f"profile {tuple(int(a) for a in obs)} -> payments {_fmt(payments)}")
-    elif isinstance(game, SequentialPriceMechanism):
-        for obs, action in entries:
-            view = game.decode_observation(obs)
-            visited = [i for i in range(game.n_followers) if view.unvisited[i]]
-            chosen = max(visited, key=lambda i: (action[i], -i)) if visited else None
-            lines.append(
-                f"messages {view.messages.tolist()} unvisited {view.unvisited.astype(int).tolist()}"
-                f" bought {view.bought.astype(int).tolist()} -> visit follower {chosen} at price "
-                f"{float(action[-1]):.3f}"
-            )
-    else:
-        for obs, action in entries:
-            lines.append(f"{_fmt(obs)} -> {_fmt(action)}")
-    return lines
+def save_run(path: str, args: Args, game, evaluation: Evaluation, optimum: float, target) -> None:
+    """The weights (`mappo.cleanrl_model`) and the mechanism with its values (`mechanism.json`)."""
+    torch.save(evaluation.model, f"{path}/{args.exp_name}.cleanrl_model")
+    mechanism = [
+        {"observation": game.observation_fields(obs), "action": np.asarray(action).tolist()}
+        for obs, action in mechanism_entries(evaluation.policy)
+    ]
+    record = {
+        "env_id": args.env_id, "env_kwargs": json.loads(args.env_kwargs),
+        "follower": args.follower, "value_meaning": game.value_meaning,
+        "leader_value": evaluation.leader_value, "optimum": optimum, "target": target.value,
+        "mechanism": mechanism,
+    }  # fmt: skip
+    with open(f"{path}/mechanism.json", "w") as fh:
+        json.dump(record, fh, indent=1)
 
 
 def describe_followers(strategies: tuple[np.ndarray, ...]) -> list[str]:
     lines = []
     for i, strategy in enumerate(strategies):
         rows = [
-            f"type {t}: {int(np.argmax(row))}" if row.max() == 1.0 else f"type {t}: {_fmt(row)}"
+            f"type {t}: {int(np.argmax(row)) if row.max() == 1.0 else format_array(row)}"
             for t, row in enumerate(strategy)
         ]
         lines.append(f"follower {i}: " + ", ".join(rows))
     return lines
 
 
-if __name__ == "__main__":
-    args = tyro.cli(Args)
-    args.setting = setting_of(args.env_id)
-    for name, value in SETTING_DEFAULTS[args.setting].items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    if not 0.0 <= args.response_phase_prob <= 1.0:
-        raise ValueError(f"--response-phase-prob must be in [0, 1], got {args.response_phase_prob}")
-    env_kwargs = json.loads(args.env_kwargs)
-    if not isinstance(env_kwargs, dict):
-        raise TypeError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
-    args.batch_size = int(args.num_envs * args.num_steps)
-    args.minibatch_size = int(args.batch_size // args.num_minibatches)
-    args.num_iterations = max(1, args.total_timesteps // args.batch_size)
-    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+def start_logging(args: Args, run_name: str, config: dict[str, Any]) -> SummaryWriter:
+    """TensorBoard in `runs/{run_name}`, synced to Weights and Biases with `--track`."""
+    if args.track:
+        try:
+            import wandb
+        except ImportError:
+            fail("--track needs Weights and Biases: pip install wandb")
+        wandb.init(
+            project=args.wandb_project_name,
+            entity=args.wandb_entity,
+            sync_tensorboard=True,
+            config=config,
+            name=run_name,
+            save_code=True,
+        )
     writer = SummaryWriter(f"runs/{run_name}")
     writer.add_text(
         "hyperparameters",
-        "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()),
+        "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in config.items()),
     )
+    return writer
+
+
+def log_evaluation(writer: SummaryWriter, evaluation: Evaluation, optimum: float, step: int):
+    writer.add_scalar("equilibrium/leader_value", evaluation.leader_value, step)
+    writer.add_scalar("equilibrium/optimal_value", optimum, step)
+    writer.add_scalar("equilibrium/optimality_gap", optimum - evaluation.leader_value, step)
+    writer.add_scalar("equilibrium/bcce_gap", evaluation.bcce_gap, step)
+    writer.add_scalar("equilibrium/bcce_gap_bound", evaluation.bcce_bound, step)
+    writer.add_scalar("equilibrium/follower_deviation_gain", evaluation.deviation_gain, step)
+    writer.add_scalar("charts/eval_return", evaluation.episode_return, step)
+
+
+def summarize(game, evaluation: Evaluation, optimum: float, target, reached_at) -> list[str]:
+    """The learned mechanism next to the exact optimum, as the summary's lines."""
+    return [
+        "learned mechanism (greedy committed policy, at the last evaluation):",
+        *("  " + line for line in game.describe_mechanism(mechanism_entries(evaluation.policy))),
+        "followers' learned reward-phase play (last evaluation episode):",
+        *("  " + line for line in describe_followers(evaluation.strategies)),
+        f"leader value {evaluation.leader_value:.6f}  exact optimum {optimum:.6f}  "
+        f"gap {optimum - evaluation.leader_value:.6f}",
+        f"values are {game.value_meaning}",
+        f"target {target.value:.6f}: {target.meaning}",
+        f"follower deviation gain in the induced game {evaluation.deviation_gain:.2e}; BCCE gap "
+        f"of the response-phase play {evaluation.bcce_gap:.4f} "
+        f"(regret bound {evaluation.bcce_bound:.4f})",
+        (
+            f"TARGET REACHED after {reached_at[0]} steps, {reached_at[1]:.1f} s"
+            if reached_at is not None
+            else "target NOT reached"
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    args, setting, env_kwargs = parse_args()
+    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
 
     # TRY NOT TO MODIFY: seeding
     random.seed(args.seed)
@@ -633,12 +622,16 @@ if __name__ == "__main__":
     rng = np.random.default_rng(args.seed)
 
     # env setup
-    envs = make_envs(args, env_kwargs)
-    eval_env = gym.make(args.env_id, followers=followers_of(args), **env_kwargs)
+    try:
+        envs = make_envs(args, env_kwargs)
+        eval_env = gym.make(args.env_id, followers=followers_of(args), **env_kwargs)
+    except (TypeError, ValueError) as error:
+        fail(f"--env-kwargs {args.env_kwargs} for {args.env_id}: {error}")
     game = eval_env.unwrapped.game
     obs_space = envs.single_observation_space
     action_space = envs.single_action_space
-    optimum, target, target_meaning = target_of(game, args.mixed_margin)
+    optimum = float(game.reference().optimum) + 0.0  # no "-0.000000" for a zero optimum
+    target = game.learning_target(args.mixed_margin)
     discrete = isinstance(action_space, gym.spaces.Discrete)
     obs_dim = flat_dim(obs_space)
 
@@ -648,8 +641,16 @@ if __name__ == "__main__":
     agent = Agent(obs_dim, critic_dim, action_space, args.hidden_size, args.init_std)
     optimizer = optim.Adam(agent.parameters(), lr=args.learning_rate, eps=1e-5)
 
+    # TRY NOT TO MODIFY: logging (after a successful start, so a failed one leaves no run)
+    writer = start_logging(args, run_name, vars(args) | {"setting": setting.name})
+    print(f"values: {game.value_meaning}; progress bar: ret = mean return of the iteration's "
+          f"finished training episodes, value = exact leader value of the greedy policy, "
+          f"target = {target.value:.4f} (what a learner can reach)", flush=True)  # fmt: skip
+
     # ALGO Logic: Storage setup
     T, N = args.num_steps, args.num_envs
+    batch_size = T * N
+    num_iterations = max(1, args.total_timesteps // batch_size)
     raw_shape = () if discrete else (int(np.prod(action_space.shape)),)
     obs_buf = np.zeros((T, N, obs_dim), dtype=np.float32)
     state_buf = np.zeros((T, N, critic_dim), dtype=np.float32)
@@ -663,14 +664,17 @@ if __name__ == "__main__":
     raw_now = np.zeros((N,) + raw_shape, dtype=np.float32)
     running_return, finished, train_return = np.zeros(N), [], -np.inf
     global_step, start_time, reached_at, last_eval = 0, time.time(), None, None
-    progress = tqdm(total=args.num_iterations * args.batch_size, disable=not args.progress_bar)
+    stop = StopSignal()
+    progress = tqdm(total=num_iterations * batch_size, disable=not args.progress_bar)
 
-    for iteration in range(1, args.num_iterations + 1):
+    for iteration in range(1, num_iterations + 1):
         if args.anneal_lr:
-            frac = 1.0 - (iteration - 1.0) / args.num_iterations
+            frac = 1.0 - (iteration - 1.0) / num_iterations
             optimizer.param_groups[0]["lr"] = frac * args.learning_rate
 
         for step in range(T):
+            if stop.signum is not None:
+                break
             global_step += N
             flat = flatten_observations(obs_space, obs)
             mask = infos.get("action_mask") if discrete else None
@@ -707,15 +711,16 @@ if __name__ == "__main__":
                 finished.append(running_return[i])
                 running_return[i] = 0.0
             cache.clear(np.flatnonzero(term))
-        progress.update(args.batch_size)
+        if stop.signum is not None:  # SIGINT/SIGTERM: keep the last evaluation, save, exit
+            break
+        progress.update(batch_size)
         if finished:
             train_return = float(np.mean(finished))
             finished.clear()
 
         # ALGO LOGIC: values and log-probabilities of the rollout policy, in one pass. An
         # action committed in an earlier iteration of a still-running episode is scored under
-        # this rollout's policy, the one that keeps it (episodes align with rollouts by
-        # default except in MSPM, whose sub-games have one or two leader turns).
+        # this rollout's policy, the one that keeps it (docs: implementation detail 9).
         with torch.no_grad():
             b_obs_all = torch.as_tensor(obs_buf.reshape(T * N, obs_dim))
             b_critic_all = torch.as_tensor(state_buf.reshape(T * N, critic_dim))
@@ -747,8 +752,8 @@ if __name__ == "__main__":
                 mb_mask = None if b_mask_all is None else b_mask_all[mb]
                 newlogprob, entropy = agent.log_prob_entropy(b_obs_all[mb], b_raw_all[mb], mb_mask)
                 newvalue = agent.get_value(b_critic_all[mb])
-                # ALGO LOGIC: guard (item 7): a committed action far out in the Gaussian's tail
-                # must not overflow the ratio (an overflow turns every parameter into NaN)
+                # ALGO LOGIC: guard (detail 7): a committed action far out in the Gaussian's
+                # tail must not overflow the ratio (an overflow turns every parameter into NaN)
                 logratio = (newlogprob - logprobs_all[mb]).clamp(-MAX_LOG_RATIO, MAX_LOG_RATIO)
                 ratio = logratio.exp()
                 with torch.no_grad():
@@ -793,35 +798,23 @@ if __name__ == "__main__":
         writer.add_scalar("losses/clipfrac", np.mean(clipfracs), global_step)
         writer.add_scalar("losses/explained_variance", explained_var, global_step)
         if not discrete:
-            writer.add_scalar(
-                "charts/action_std", agent.actor_logstd.exp().mean().item(), global_step
-            )
-        sps = int(global_step / (time.time() - start_time))
-        writer.add_scalar("charts/SPS", sps, global_step)
+            std = agent.actor_logstd.exp().mean().item()
+            writer.add_scalar("charts/action_std", std, global_step)
+        writer.add_scalar("charts/SPS", int(global_step / (time.time() - start_time)), global_step)
 
         # ALGO LOGIC: exact evaluation of the greedy committed policy
-        if iteration % args.eval_every == 0 or iteration == args.num_iterations:
+        if iteration % args.eval_every == 0 or iteration == num_iterations:
             last_eval = evaluate(agent, eval_env, args.eval_episodes, seed=args.seed + 10_000)
-            writer.add_scalar("equilibrium/leader_value", last_eval.leader_value, global_step)
-            writer.add_scalar("equilibrium/optimal_value", optimum, global_step)
-            writer.add_scalar(
-                "equilibrium/optimality_gap", optimum - last_eval.leader_value, global_step
-            )
-            writer.add_scalar("equilibrium/bcce_gap", last_eval.bcce_gap, global_step)
-            writer.add_scalar("equilibrium/bcce_gap_bound", last_eval.bcce_bound, global_step)
-            writer.add_scalar(
-                "equilibrium/follower_deviation_gain", last_eval.deviation_gain, global_step
-            )
-            writer.add_scalar("charts/eval_return", last_eval.episode_return, global_step)
+            log_evaluation(writer, last_eval, optimum, global_step)
             progress.set_postfix(
                 value=f"{last_eval.leader_value:.4f}",
                 ret=f"{train_return:.4f}",
-                target=f"{target:.4f}",
+                target=f"{target.value:.4f}",
             )
             reached = (
-                last_eval.leader_value >= target - args.target_tol
+                last_eval.leader_value >= target.value - args.target_tol
                 and last_eval.deviation_gain <= args.target_tol
-                and train_return >= target - args.return_tol
+                and train_return >= target.value - args.return_tol
             )
             if reached and reached_at is None:
                 reached_at = (global_step, time.time() - start_time)
@@ -832,39 +825,25 @@ if __name__ == "__main__":
     elapsed = time.time() - start_time
 
     # the learned mechanism, next to the exact optimum
+    stopped = f"STOPPED by {signal.Signals(stop.signum).name}: " if stop.signum else ""
+    if last_eval is None:
+        print(f"{stopped}no evaluation yet; nothing saved (run {run_name})", file=sys.stderr)
+        sys.exit(128 + stop.signum)
     lines = [
-        f"run {run_name}: {global_step} leader steps in {elapsed:.1f} s ({args.setting}, "
+        f"{stopped}run {run_name}: {global_step} leader steps in {elapsed:.1f} s ({setting.name}, "
         f"followers {args.follower}{f' eps={args.mw_eps}' if args.follower == 'mw' else ''}, "
         f"critic {args.critic}, p={args.response_phase_prob})",
-        "learned mechanism (greedy committed policy):",
-        *("  " + line for line in describe_mechanism(game, last_eval.policy)),
-        "followers' learned reward-phase play (last evaluation episode):",
-        *("  " + line for line in describe_followers(last_eval.strategies)),
-        f"leader value {last_eval.leader_value:.6f}  exact optimum {optimum:.6f}  "
-        f"gap {optimum - last_eval.leader_value:.6f}",
-        f"target {target:.6f}: {target_meaning}",
-        f"follower deviation gain in the induced game {last_eval.deviation_gain:.2e}; BCCE gap "
-        f"of the response-phase play {last_eval.bcce_gap:.4f} "
-        f"(regret bound {last_eval.bcce_bound:.4f})",
-        (
-            f"TARGET REACHED after {reached_at[0]} steps, {reached_at[1]:.1f} s"
-            if reached_at is not None
-            else "target NOT reached"
-        ),
+        *summarize(game, last_eval, optimum, target, reached_at),
     ]
     summary = "\n".join(lines)
     print(summary)
     if args.save_model:
-        torch.save(agent.state_dict(), f"runs/{run_name}/{args.exp_name}.cleanrl_model")
-        mechanism = [
-            {"observation": np.asarray(o).tolist(), "action": np.asarray(a).tolist()}
-            for o, a in last_eval.policy.table.values()
-        ]
-        with open(f"runs/{run_name}/mechanism.json", "w") as fh:
-            json.dump({"mechanism": mechanism, "leader_value": last_eval.leader_value,
-                       "optimum": optimum, "target": target}, fh, indent=1)  # fmt: skip
+        save_run(f"runs/{run_name}", args, game, last_eval, optimum, target)
         with open(f"runs/{run_name}/summary.txt", "w") as fh:
             fh.write(summary + "\n")
-        print(f"policy saved to runs/{run_name}/")
+        print(f"policy saved to runs/{run_name}/ (evaluate it: python baselines/evaluate.py "
+              f"runs/{run_name})")  # fmt: skip
     envs.close()
     writer.close()
+    if stop.signum is not None:
+        sys.exit(128 + stop.signum)

@@ -1,46 +1,25 @@
 """Random search over committed leader policies (the paper's policy-enumeration baseline).
 
-Every POMDP episode plays a fresh random committed policy: the first time an observation
-appears in the episode the leader draws an action uniformly at random (Box actions: uniform
-on a slightly widened box, clipped, so that the bounds have positive probability) and keeps
-it for the rest of the episode. The episode return is the policy's score; the best-scoring
-policy so far is kept and evaluated exactly (its induced Bayesian game against the followers'
-learned reward-phase strategy), with the same metrics and summary as `mappo.py`.
+Every POMDP episode plays a fresh random committed policy; the best-scoring one so far is
+evaluated exactly, with the same metrics and summary as `mappo.py`. Implementation details:
+docs/baselines/random_search.md (the Trainers page of the docs).
 
-    python baselines/random_search.py --env-id StackelbergZoo/SimpleAllocationPOMDP-v0 \
-        --env-kwargs '{"n_messages": 3}'
+    python baselines/random_search.py --env-id StackelbergZoo/SimpleAllocationPOMDP-v0
+    tensorboard --logdir runs
 
-Implementation details:
-
-1. Environments: the same `make_envs` as `mappo.py` (the batched POMDP for `--follower mw`,
-   else a SAME_STEP sync vector); no network and no gradient step.
-2. Sampling a policy (`RandomActions`): in each env, the first time an observation (keyed by
-   its bytes) occurs in the episode the leader draws an action and commits to it for the
-   rest of the episode. Discrete: uniform over the actions legal under
-   `infos["action_mask"]`. Box: uniform on `[-o, 1 + o]` in unit coordinates, clipped, with
-   `o = --box-overshoot` (0.25: each bound has probability 1/6 per coordinate). The table is
-   emptied when the episode ends, so every episode tries a new policy.
-3. Score: one episode's return. A policy whose return is strictly above `best_return`
-   becomes the best (ties keep the earlier one); the score is noisy, since the followers'
-   learned response differs from episode to episode.
-4. Each new best is evaluated exactly by `evaluate`, as in `mappo.py` (induced Bayesian game,
-   `--eval-episodes` POMDP episodes, exact `leader_value`, `bne_gap`, BCCE gap and bound).
-   An observation of the induced game that the scoring episode never met gets a random
-   action at evaluation, which `TablePolicy` then keeps.
-5. Target and early stop: the target of `target_of` (as in `mappo.py`); the search stops
-   (`--stop-at-optimum`) once a new best's leader value is within `--target-tol` of it with a
-   deviation gain at most `--target-tol`. There is no training-return condition, and the
-   check only runs when a new best appears.
-6. A run in which no episode finishes within `--total-timesteps` raises `ValueError`; with
-   `--save-model` the best mechanism goes to `runs/{run_name}/mechanism.json` and the
-   summary to `summary.txt`.
+Defaults: the setting behind `--env-id` gives the default game (`--env-kwargs`) through its
+registration (`stackelberg_zoo.envs.registry`); `--help` after an `--env-id` shows it.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import os
 import random
+import signal
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -52,13 +31,10 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
-from stackelberg_zoo.envs.core import induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
-from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
-from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
-from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
+from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
+from stackelberg_zoo.envs.pomdp.followers import FOLLOWER_ALGORITHMS
+from stackelberg_zoo.envs.registry import Setting, settings
 from stackelberg_zoo.equilibrium.gaps import bne_gap
-from stackelberg_zoo.equilibrium.stackelberg import robust_commitment
 
 
 @dataclass
@@ -67,6 +43,12 @@ class Args:
     """the name of this experiment"""
     seed: int = 1
     """seed of the experiment"""
+    track: bool = False
+    """if toggled, this experiment will be tracked with Weights and Biases (`pip install wandb`)"""
+    wandb_project_name: str = "stackelberg-zoo"
+    """the wandb's project name"""
+    wandb_entity: str | None = None
+    """the entity (team) of wandb's project (None: your default entity)"""
     save_model: bool = True
     """whether to save the best policy (the learned mechanism) into `runs/{run_name}`"""
     progress_bar: bool = True
@@ -77,10 +59,8 @@ class Args:
     """the id of the Stackelberg POMDP (`StackelbergZoo/<Setting>POMDP-v0`)"""
     env_kwargs: str = '{"game": "escape"}'
     """JSON object of keyword arguments for the env (game and POMDP arguments)"""
-    follower: Literal[
-        "mw", "hedge", "regret_matching", "regret_matching_plus", "exp3", "best_response"
-    ] = "mw"
-    """the followers' response algorithm (the paper: multiplicative weights)"""
+    follower: str = "mw"
+    """the followers' response algorithm, a registered follower model (the paper: `mw`)"""
     vectorization: Literal["auto", "vector_entry_point", "sync"] = "auto"
     """how to batch the envs: `auto` uses the POMDP's batched VectorEnv (MW followers) when
     registered, else Gymnasium's sync vector of single envs (SAME_STEP autoreset either way)"""
@@ -103,6 +83,62 @@ class Args:
     mixed_margin: float = 0.005
     """normal-form games with mixed commitments: the target is the best commitment that makes
     the follower's response strict by this margin (the exact SSE sits on a tie)"""
+
+
+def fail(message: str) -> None:
+    """Stop at start with a one-line error (argparse's convention: exit status 2)."""
+    print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def follower_models() -> list[str]:
+    """The registered follower models (the names `--follower` accepts)."""
+    return sorted(FOLLOWER_ALGORITHMS)
+
+
+def setting_of(env_id: str) -> Setting:
+    """The registered setting whose Stackelberg POMDP has the Gymnasium id `env_id`."""
+    for setting in settings():
+        if setting.gymnasium_id == env_id:
+            return setting
+    known = [s.gymnasium_id for s in settings()]
+    raise ValueError(f"--env-id must be a Stackelberg POMDP id, one of {known}, got {env_id!r}")
+
+
+def parse_args() -> tuple[Args, Setting, dict[str, Any]]:
+    """The flags (defaults: those of the setting behind `--env-id`), checked; or exit."""
+    pre = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    pre.add_argument("--env-id", "--env_id", default=Args.env_id)
+    try:
+        setting = setting_of(pre.parse_known_args()[0].env_id)
+    except ValueError as error:
+        fail(str(error))
+    args = tyro.cli(Args, default=Args(**setting.defaults_for("random_search")))
+    try:
+        env_kwargs = check_args(args)
+    except ValueError as error:
+        fail(str(error))
+    return args, setting, env_kwargs
+
+
+def check_args(args: Args) -> dict[str, Any]:
+    """Refuse a bad flag, naming it (`ValueError`); return the parsed `--env-kwargs`."""
+    for name in ("num_envs", "total_timesteps", "eval_episodes"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    for name in ("box_overshoot", "target_tol", "mixed_margin"):
+        value = getattr(args, name)
+        if not (value >= 0 and math.isfinite(value)):
+            raise ValueError(f"--{name.replace('_', '-')} must be finite and >= 0, got {value}")
+    if args.follower not in follower_models():
+        raise ValueError(f"--follower must be one of {follower_models()}, got {args.follower!r}")
+    try:
+        env_kwargs = json.loads(args.env_kwargs)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--env-kwargs must be JSON, got {args.env_kwargs!r} ({error})") from None
+    if not isinstance(env_kwargs, dict):
+        raise ValueError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+    return env_kwargs
 
 
 def make_envs(args: Args, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
@@ -197,11 +233,11 @@ def evaluate(policy: TablePolicy, env: gym.Env, episodes: int, seed: int) -> Eva
     strategies: tuple[np.ndarray, ...] = ()
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
-        total, report, done = 0.0, None, False
+        total, done = 0.0, False
         while not done:
-            obs, reward, done, _, info = env.step(policy(obs))
+            obs, reward, done, _, _ = env.step(policy(obs))
             total += reward
-            report = info.get("response", report)
+        report = env.unwrapped.pomdp.report  # the response phase's report
         strategies = tuple(report.strategy)
         returns.append(total)
         values.append(leader_value(induced, list(strategies)))
@@ -222,93 +258,87 @@ def evaluate(policy: TablePolicy, env: gym.Env, episodes: int, seed: int) -> Eva
     )
 
 
-def target_of(game, margin: float) -> tuple[float, float, str]:
-    """`(exact optimum, target, what the target means)` for a setting's game."""
-    optimum = float(game.reference().optimum) + 0.0  # no "-0.000000" for a zero optimum
-    if isinstance(game, NormalFormStackelberg) and game.mixed_leader:
-        robust = robust_commitment(game.leader_payoffs, game.follower_payoffs, margin=margin)
-        return (
-            optimum,
-            robust.leader_value,
-            (
-                f"best commitment making the follower's response strict by {margin} "
-                f"(robust_commitment; the SSE {optimum:.4f} needs a leader-favourable tie)"
-            ),
-        )
-    return optimum, optimum, game.reference().follower_model
-
-
-def _fmt(value: Any) -> str:
-    return np.array2string(np.asarray(value, dtype=np.float64), precision=3, suppress_small=True)
-
-
-def describe_mechanism(game, policy: TablePolicy) -> list[str]:
-    """Readable lines for a committed mechanism (every observation in its table)."""
-    lines = []
-    entries = sorted(policy.table.values(), key=lambda e: np.asarray(e[0]).tolist())
-    if isinstance(game, NormalFormStackelberg):
-        action = entries[0][1]
-        if game.mixed_leader:
-            lines.append(f"leader mix over rows: {_fmt(game.leader_strategy(action))}")
-        else:
-            lines.append(f"leader commits to row {int(action)}")
-    elif isinstance(game, SimpleAllocation):
-        for obs, item in entries:
-            lines.append(f"message {int(obs)} -> item {int(item)}")
-    elif isinstance(game, MatrixDesign):
-        for obs, payments in entries:
-            lines.append(f"profile {tuple(int(a) for a in obs)} -> payments {_fmt(payments)}")
-    elif isinstance(game, SequentialPriceMechanism):
-        for obs, action in entries:
-            view = game.decode_observation(obs)
-            visited = [i for i in range(game.n_followers) if view.unvisited[i]]
-            chosen = max(visited, key=lambda i: (action[i], -i)) if visited else None
-            lines.append(
-                f"messages {view.messages.tolist()} unvisited {view.unvisited.astype(int).tolist()}"
-                f" bought {view.bought.astype(int).tolist()} -> visit follower {chosen} at price "
-                f"{float(action[-1]):.3f}"
-            )
-    else:
-        for obs, action in entries:
-            lines.append(f"{_fmt(obs)} -> {_fmt(action)}")
-    return lines
-
-
 def describe_followers(strategies: tuple[np.ndarray, ...]) -> list[str]:
     lines = []
     for i, strategy in enumerate(strategies):
         rows = [
-            f"type {t}: {int(np.argmax(row))}" if row.max() == 1.0 else f"type {t}: {_fmt(row)}"
+            f"type {t}: {int(np.argmax(row)) if row.max() == 1.0 else format_array(row)}"
             for t, row in enumerate(strategy)
         ]
         lines.append(f"follower {i}: " + ", ".join(rows))
     return lines
 
 
-if __name__ == "__main__":
-    args = tyro.cli(Args)
-    env_kwargs = json.loads(args.env_kwargs)
-    if not isinstance(env_kwargs, dict):
-        raise TypeError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
-    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
+class StopSignal:
+    """SIGINT/SIGTERM ask the loop to stop (`signum`); a second one interrupts at once."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, self.handle)
+
+    def handle(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+
+def mechanism_entries(policy: TablePolicy) -> list[tuple[Any, Any]]:
+    """The policy's `(observation, action)` pairs, sorted by observation (the printed order)."""
+    return sorted(policy.table.values(), key=lambda entry: np.asarray(entry[0]).tolist())
+
+
+def start_logging(args: Args, run_name: str, config: dict[str, Any]) -> SummaryWriter:
+    """TensorBoard in `runs/{run_name}`, synced to Weights and Biases with `--track`."""
+    if args.track:
+        try:
+            import wandb
+        except ImportError:
+            fail("--track needs Weights and Biases: pip install wandb")
+        wandb.init(
+            project=args.wandb_project_name,
+            entity=args.wandb_entity,
+            sync_tensorboard=True,
+            config=config,
+            name=run_name,
+            save_code=True,
+        )
     writer = SummaryWriter(f"runs/{run_name}")
     writer.add_text(
         "hyperparameters",
-        "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in vars(args).items()),
+        "|param|value|\n|-|-|\n" + "\n".join(f"|{k}|{v}|" for k, v in config.items()),
     )
+    return writer
+
+
+if __name__ == "__main__":
+    args, setting, env_kwargs = parse_args()
+    run_name = f"{args.env_id}__{args.exp_name}__{args.seed}__{int(time.time())}"
 
     # TRY NOT TO MODIFY: seeding
     random.seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
     # env setup
-    envs = make_envs(args, env_kwargs)
-    eval_env = gym.make(args.env_id, followers=args.follower, **env_kwargs)
+    try:
+        envs = make_envs(args, env_kwargs)
+        eval_env = gym.make(args.env_id, followers=args.follower, **env_kwargs)
+    except (TypeError, ValueError) as error:
+        fail(f"--env-kwargs {args.env_kwargs} for {args.env_id}: {error}")
     game = eval_env.unwrapped.game
     action_space = envs.single_action_space
-    optimum, target, target_meaning = target_of(game, args.mixed_margin)
+    optimum = float(game.reference().optimum) + 0.0  # no "-0.000000" for a zero optimum
+    target = game.learning_target(args.mixed_margin)
     sample = RandomActions(action_space, args.box_overshoot, rng)
     discrete = isinstance(action_space, gym.spaces.Discrete)
+
+    # TRY NOT TO MODIFY: logging (after a successful start, so a failed one leaves no run)
+    writer = start_logging(args, run_name, vars(args) | {"setting": setting.name})
+    print(
+        f"values: {game.value_meaning}; progress bar: best = exact leader value of the best "
+        f"policy so far, target = {target.value:.4f} (what a learner can reach)",
+        flush=True,
+    )
 
     N = args.num_envs
     tables: list[dict[bytes, tuple[Any, Any]]] = [{} for _ in range(N)]
@@ -316,9 +346,10 @@ if __name__ == "__main__":
     best_return, best, reached_at, episodes = -np.inf, None, None, 0
     global_step, start_time = 0, time.time()
     obs, infos = envs.reset(seed=args.seed)
+    stop = StopSignal()
     progress = tqdm(total=args.total_timesteps, disable=not args.progress_bar)
 
-    while global_step < args.total_timesteps:
+    while global_step < args.total_timesteps and stop.signum is None:
         global_step += N
         # ALGO LOGIC: a random committed action at each new observation of the episode
         masks = infos.get("action_mask") if discrete else None
@@ -353,10 +384,10 @@ if __name__ == "__main__":
                 writer.add_scalar(
                     "equilibrium/follower_deviation_gain", best.deviation_gain, global_step
                 )
-                progress.set_postfix(best=f"{best.leader_value:.4f}", target=f"{target:.4f}")
+                progress.set_postfix(best=f"{best.leader_value:.4f}", target=f"{target.value:.4f}")
                 if (
                     reached_at is None
-                    and best.leader_value >= target - args.target_tol
+                    and best.leader_value >= target.value - args.target_tol
                     and best.deviation_gain <= args.target_tol
                 ):
                     reached_at = (global_step, time.time() - start_time)
@@ -368,21 +399,26 @@ if __name__ == "__main__":
             break
     progress.close()
     elapsed = time.time() - start_time
+    stopped = f"STOPPED by {signal.Signals(stop.signum).name}: " if stop.signum else ""
+    if best is None and stop.signum is not None:
+        print(f"{stopped}no finished episode yet; nothing saved (run {run_name})", file=sys.stderr)
+        sys.exit(128 + stop.signum)
     if best is None:
-        raise ValueError(
-            f"no episode finished within --total-timesteps {args.total_timesteps}; raise it"
-        )
+        print(f"no episode finished within --total-timesteps {args.total_timesteps}; raise it "
+              f"(run {run_name})", file=sys.stderr)  # fmt: skip
+        sys.exit(1)
 
     lines = [
-        f"run {run_name}: {global_step} leader steps, {episodes} random policies in "
+        f"{stopped}run {run_name}: {global_step} leader steps, {episodes} random policies in "
         f"{elapsed:.1f} s (followers {args.follower})",
         f"best committed policy (episode return {best_return:.4f}):",
-        *("  " + line for line in describe_mechanism(game, best.policy)),
+        *("  " + line for line in game.describe_mechanism(mechanism_entries(best.policy))),
         "followers' learned reward-phase play (last evaluation episode):",
         *("  " + line for line in describe_followers(best.strategies)),
         f"leader value {best.leader_value:.6f}  exact optimum {optimum:.6f}  "
         f"gap {optimum - best.leader_value:.6f}",
-        f"target {target:.6f}: {target_meaning}",
+        f"values are {game.value_meaning}",
+        f"target {target.value:.6f}: {target.meaning}",
         f"follower deviation gain in the induced game {best.deviation_gain:.2e}; BCCE gap of "
         f"the response-phase play {best.bcce_gap:.4f} (regret bound {best.bcce_bound:.4f})",
         (
@@ -395,14 +431,21 @@ if __name__ == "__main__":
     print(summary)
     if args.save_model:
         mechanism = [
-            {"observation": np.asarray(o).tolist(), "action": np.asarray(a).tolist()}
-            for o, a in best.policy.table.values()
+            {"observation": game.observation_fields(obs), "action": np.asarray(action).tolist()}
+            for obs, action in mechanism_entries(best.policy)
         ]
+        record = {
+            "env_id": args.env_id, "env_kwargs": env_kwargs, "follower": args.follower,
+            "value_meaning": game.value_meaning, "leader_value": best.leader_value,
+            "optimum": optimum, "target": target.value, "mechanism": mechanism,
+        }  # fmt: skip
         with open(f"runs/{run_name}/mechanism.json", "w") as fh:
-            json.dump({"mechanism": mechanism, "leader_value": best.leader_value,
-                       "optimum": optimum, "target": target}, fh, indent=1)  # fmt: skip
+            json.dump(record, fh, indent=1)
         with open(f"runs/{run_name}/summary.txt", "w") as fh:
             fh.write(summary + "\n")
-        print(f"best policy saved to runs/{run_name}/")
+        print(f"best policy saved to runs/{run_name}/ (evaluate it: python baselines/evaluate.py "
+              f"runs/{run_name})")  # fmt: skip
     envs.close()
     writer.close()
+    if stop.signum is not None:
+        sys.exit(128 + stop.signum)

@@ -1,6 +1,6 @@
 """BCCE gap of the followers' play against a fixed leader, as the response phase grows.
 
-The last row of SETTINGS.md section 5: with the leader fixed, the no-regret followers' play
+The last reproduction target of docs/settings.md: with the leader fixed, the followers' play
 approaches a Bayesian coarse-correlated equilibrium at the no-regret rate. For each setting the
 leader is fixed at its exact reference optimum; the Stackelberg POMDP runs its response phase
 with the paper's MW followers (eps = 0.01) for growing lengths, and the script reports the
@@ -66,11 +66,9 @@ def response_gap(
     queries = rounds * sum(game.n_follower_actions)
     pomdp = StackelbergPOMDP(game, "mw", n_response=queries, n_reward=1)
     observation, _ = pomdp.reset(np.random.default_rng(seed))
-    report = None
-    while report is None:
-        step = pomdp.step(policy(observation))
-        observation = step.observation
-        report = step.info.get("response")
+    while pomdp.report is None:
+        observation = pomdp.step(policy(observation)).observation
+    report = pomdp.report
     allowances = report.certificate.agent_form_allowance(delta)
     gaps = np.asarray(report.gaps.agent_form)
     if np.any(gaps > allowances + 1e-12):

@@ -235,11 +235,10 @@ def accepted_fraction(
     accepted, losses = 0, []
     for episode in range(episodes):
         obs, _ = env.reset(seed=episode)
-        done, report = False, None
+        done = False
         while not done:
-            obs, _, done, _, info = env.step(policy(obs))
-            report = info.get("response", report)
-        strategies = list(report.strategy)
+            obs, _, done, _, _ = env.step(policy(obs))
+        strategies = list(env.unwrapped.pomdp.report.strategy)
         value = leader_value(induced, strategies)
         gain = max(float(np.nanmax(row)) for row in bne_gap(induced.followers, strategies).interim)
         losses.append(-value)

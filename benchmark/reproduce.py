@@ -1,9 +1,9 @@
-"""Reproduce the results table of SETTINGS.md section 5: every setting x seeds, one command.
+"""One command for the reproduction targets of docs/settings.md: every setting x seeds.
 
 The sweep is the data in :data:`EXPERIMENTS` (setting, env kwargs, trainer, flags, seeds,
 budget); :data:`FIGURES` groups them into learning-curve plots (including the four-way
 ablations {Stackelberg POMDP, Basic POMDP} x {state critic, obs critic} of matrix design and
-simple allocation k=3) and :data:`CHECKS` states each target of section 5 and how the
+simple allocation k=3) and :data:`CHECKS` states each reproduction target and how the
 measured results are judged against it. Each run drives a trainer through its command line
 and leaves one result JSON, written atomically; a re-run skips finished runs, so a killed
 sweep loses only the runs in flight. Then it writes the results table (markdown), PNG
@@ -40,6 +40,9 @@ from sweep import Experiment, Summary
 
 ROOT = Path(__file__).resolve().parents[1]
 """The repository root."""
+
+SETTINGS_PAGE = ROOT / "docs" / "settings.md"
+"""The docs page that states each setting, the reproduction targets and each command."""
 
 INVOCATIONS = "invocations.txt"
 """File in the output folder where every sweep invocation is logged (for the results page)."""
@@ -162,7 +165,7 @@ FIGURES: tuple[Figure, ...] = (
 
 @dataclass(frozen=True)
 class Verdict:
-    """How one target of SETTINGS.md section 5 fared.
+    """How one reproduction target (docs/settings.md) fared.
 
     Attributes:
         measured: What was measured, in words and numbers.
@@ -175,11 +178,11 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Check:
-    """One row of SETTINGS.md section 5 and the rule that judges it.
+    """One reproduction target (a row of docs/settings.md) and the rule that judges it.
 
     Attributes:
-        setting: The row's setting, as in SETTINGS.md.
-        target: The row's target, as in SETTINGS.md.
+        setting: The row's setting, as in docs/settings.md.
+        target: The row's target, as in docs/settings.md.
         experiments: The experiments the rule reads.
         judge: ``{name: (summary, records)} -> Verdict`` over those experiments (only
             called when all of them have results, or with ``partial`` when any has).
@@ -389,10 +392,43 @@ CHECKS: tuple[Check, ...] = (
           "BCCE gap of follower play toward 0 at the no-regret rate",
           _MAIN_ROWS, _bcce(_MAIN_ROWS), partial=True, side_file=BCCE_RATE_FILE),
 )  # fmt: skip
-"""SETTINGS.md section 5, row by row, with the rule that judges the measured results."""
+"""The reproduction targets of docs/settings.md, row by row, with the rule that judges the
+measured results."""
 
 
 # ----------------------------------------------------------------------------- reporting
+
+
+def commands_markdown(experiments: Sequence[Experiment] = EXPERIMENTS) -> str:
+    """The command that reproduces each experiment, as markdown (for the docs site).
+
+    Two bash blocks, one line per experiment in each: the sweep command (every seed, results
+    kept under ``benchmark/results/``) and the trainer command of its first seed alone.
+    """
+    width = max(len(e.name) for e in experiments)
+    sweep_lines, trainer_lines = [], []
+    for e in experiments:
+        sweep_lines.append(
+            f".venv/bin/python benchmark/reproduce.py --only {e.name:<{width}}  "
+            f"# {e.seeds} seeds x {e.total_timesteps:,} steps at most"
+        )
+        args = sweep.trainer_args(e, 1, e.total_timesteps)
+        trainer_lines.append(shlex.join([".venv/bin/python", f"baselines/{e.trainer}.py", *args]))
+    return "\n".join(
+        [
+            "Every seed of one experiment, through the sweep (a finished run is skipped; "
+            "`--seeds N` runs seeds 1..N instead):\n",
+            "```bash",
+            *sweep_lines,
+            "```\n",
+            "The first seed's trainer alone, as the sweep starts it (the sweep adds "
+            "`--no-progress-bar`; other seeds differ only in `--seed`):\n",
+            "```bash",
+            *trainer_lines,
+            "```\n",
+        ]
+    )
+
 
 _BASELINES: dict[str, dict[str, float]] = {}
 
@@ -441,8 +477,21 @@ def summaries(
     }
 
 
+def read_side_file(path: Path) -> Any:
+    """A side file's JSON object, or ``None`` with a warning naming it when it is not one."""
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        sweep.warn(f"{path}: not valid JSON ({error}); its row is judged as not measured")
+        return None
+    if not isinstance(data, dict):
+        sweep.warn(f"{path}: a JSON {type(data).__name__}, not an object; not measured")
+        return None
+    return data
+
+
 def checks_table(done: Mapping[str, tuple[Summary, list]], out: Path | None = None) -> str:
-    """SETTINGS.md section 5 with the measured values and the verdicts (side files of a
+    """The reproduction targets with the measured values and the verdicts (side files of a
     check are read from the output folder ``out``)."""
     lines = ["| setting | target | measured | met |", "|---|---|---|---|"]
     for check in CHECKS:
@@ -452,7 +501,7 @@ def checks_table(done: Mapping[str, tuple[Summary, list]], out: Path | None = No
             args = [{name: done[name] for name in available}]
             if check.side_file is not None:
                 side = None if out is None else out / check.side_file
-                args.append(json.loads(side.read_text()) if side and side.is_file() else None)
+                args.append(read_side_file(side) if side and side.is_file() else None)
             verdict = check.judge(*args)
             if missing:  # a side-file check is judged on its file; missing runs only add text
                 verdict = Verdict(
@@ -536,7 +585,11 @@ def render_report(
         "distinct versions of (trainer file, package sources), by SHA-256; "
         "`--list-experiments` shows which runs the current code would change and "
         "`--rerun-changed` reruns them.\n",
-        "## SETTINGS.md section 5\n",
+        "## Reproduction targets\n",
+        "Each target of the [settings page]"
+        f"({rel(SETTINGS_PAGE)}#reproduction-targets), judged on the results; the command "
+        f"that reproduces each experiment is [listed there]({rel(SETTINGS_PAGE)}"
+        "#reproduce-each-experiment).\n",
         checks_table(done, out),
         "## All experiments\n",
         sweep.markdown_table(rows),
@@ -657,11 +710,13 @@ def main(args: Args) -> int:
     out = args.out
     report = args.report or out / "results.md"
     figures_dir = args.figures_dir or out / "figures"
-    if args.list_experiments:
-        stale = set(sweep.plan(specs, out).stale)
+    if args.list_experiments:  # reads only: a corrupt result is named, not moved
+        listed = sweep.plan(specs, out, move_corrupt=False)
+        stale, corrupt = set(listed.stale), {spec for spec, _ in listed.corrupt}
         for spec in specs:
             state = "finished" if sweep.is_finished(out, spec) else "to run"
             state = "changed" if spec in stale else state
+            state = "corrupt" if spec in corrupt else state
             print(f"{spec.key:45s} {state:8s} {shlex.join(spec.args)}")
         return 0
     status = 0
@@ -682,6 +737,7 @@ def main(args: Args) -> int:
                 if todo.stale
                 else ""
             )
+            + (f" ({len(todo.corrupt)} of them corrupt, moved aside)" if todo.corrupt else "")
         )
         for spec in todo.stale:
             action = "rerun" if args.rerun_changed else "kept (--rerun-changed reruns it)"

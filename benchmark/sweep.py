@@ -7,7 +7,9 @@ and one result JSON is written **atomically** (a temporary file in the same fold
 ``os.replace``) to ``OUT/results/<experiment>/seed_<seed>.json``. That file is the only thing
 that marks a run as finished: a re-run skips runs whose JSON exists, and a killed run (or a
 crash while writing) leaves at most a scratch folder and a dot-prefixed temporary file, which
-the next sweep removes and redoes.
+the next sweep removes and redoes. A result file damaged some other way (:func:`read_result`
+says how) is named in a warning, moved aside to ``seed_<seed>.json.corrupt-<n>`` and its run
+redone (:func:`plan`); aggregation leaves it out with a warning (:func:`load_results`).
 
 Backends: a local pool of ``--workers`` threads, each driving one trainer subprocess (the
 default), or Ray tasks (``ray.init()`` local by default, or a cluster address). Either way the
@@ -25,6 +27,7 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -185,6 +188,21 @@ def select(experiments: Sequence[Experiment], only: Sequence[str]) -> list[Exper
     return [e for e in experiments if any(fnmatch.fnmatchcase(e.name, p) for p in only)]
 
 
+def trainer_args(experiment: Experiment, seed: int, budget: int) -> tuple[str, ...]:
+    """The trainer's flags for one run of ``experiment`` (after the script path).
+
+    Raises:
+        ValueError: If the experiment's setting is unknown.
+    """
+    return (
+        *("--env-id", env_id_of(experiment.setting)),
+        *("--env-kwargs", json.dumps(dict(experiment.env_kwargs), sort_keys=True)),
+        *("--seed", str(seed)),
+        *("--total-timesteps", str(budget)),
+        *experiment.flags,
+    )
+
+
 def run_specs(
     experiments: Sequence[Experiment],
     baselines_dir: Path,
@@ -214,14 +232,7 @@ def run_specs(
         digest = file_sha256(script)
         budget = max(1, round(experiment.total_timesteps * budget_scale))
         for seed in range(1, (seeds or experiment.seeds) + 1):
-            args = (
-                "--no-progress-bar",
-                *("--env-id", env_id_of(experiment.setting)),
-                *("--env-kwargs", json.dumps(dict(experiment.env_kwargs), sort_keys=True)),
-                *("--seed", str(seed)),
-                *("--total-timesteps", str(budget)),
-                *experiment.flags,
-            )
+            args = ("--no-progress-bar", *trainer_args(experiment, seed, budget))
             specs.append(
                 RunSpec(
                     experiment.name,
@@ -299,18 +310,137 @@ def remove_partial(out: Path) -> list[Path]:
     return removed
 
 
-def load_results(out: Path) -> dict[str, list[dict[str, Any]]]:
-    """Every finished run under ``out``, ``{experiment: [records sorted by seed]}``.
+class CorruptResult(ValueError):
+    """A result JSON that cannot be read back as a result of this runner.
+
+    Attributes:
+        path: The file.
+    """
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+
+
+_NUMBER_KEYS = ("steps", "wall_time_s")
+_OPTIONAL_NUMBER_KEYS = (  # null: the trainer logged NaN (a result, not a corruption)
+    "leader_value", "optimum", "target", "optimality_gap", "bcce_gap", "bcce_gap_bound",
+    "deviation_gain",
+)  # fmt: skip
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _record_problem(record: Any, path: Path) -> str | None:
+    """What makes ``record`` (read from ``path``) not a usable result, or ``None``."""
+    if not isinstance(record, dict):
+        return f"a JSON {type(record).__name__}, not an object"
+    if record.get("schema") != RESULT_SCHEMA:
+        return f"schema {record.get('schema')!r}, not {RESULT_SCHEMA}"
+    missing = [
+        key
+        for key in ("experiment", "seed", "final", "reached_target", "steps_to_target",
+                    "time_to_target_s", "curves")
+        if key not in record
+    ]  # fmt: skip
+    if missing:
+        return f"missing keys {missing}"
+    expected_seed = path.stem.removeprefix("seed_")
+    if record["experiment"] != path.parent.name or str(record["seed"]) != expected_seed:
+        return (
+            f"holds experiment {record['experiment']!r} seed {record['seed']!r}, not "
+            f"{path.parent.name!r} seed {expected_seed}"
+        )
+    if not isinstance(record["seed"], int) or isinstance(record["seed"], bool):
+        return f"seed {record['seed']!r} is not an int"
+    final = record["final"]
+    if not isinstance(final, dict):
+        return f"final is {final!r}, not an object"
+    missing = [k for k in _NUMBER_KEYS + _OPTIONAL_NUMBER_KEYS if k not in final]
+    if missing:
+        return f"missing keys final.{missing}"
+    for key in _NUMBER_KEYS:
+        if not _is_number(final[key]):
+            return f"final.{key} is {final[key]!r}, not a number"
+    for key in _OPTIONAL_NUMBER_KEYS:
+        if final[key] is not None and not _is_number(final[key]):
+            return f"final.{key} is {final[key]!r}, not a number or null"
+    if not isinstance(record["reached_target"], bool):
+        return f"reached_target is {record['reached_target']!r}, not a bool"
+    for key in ("steps_to_target", "time_to_target_s"):
+        if record[key] is not None and not _is_number(record[key]):
+            return f"{key} is {record[key]!r}, not a number or null"
+    curves = record["curves"]
+    if not isinstance(curves, dict):
+        return f"curves is {curves!r}, not an object"
+    for tag, curve in curves.items():
+        if (
+            not isinstance(curve, dict)
+            or not isinstance(curve.get("step"), list)
+            or not isinstance(curve.get("value"), list)
+            or len(curve["step"]) != len(curve["value"])
+        ):
+            return f"curve {tag!r} is not {{step: [...], value: [...]}} of equal lengths"
+    return None
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    """One result JSON, checked: a schema-1 record of the run its path names.
 
     Raises:
-        ValueError: If a result file is not a result of this schema (it was not written
-            by this runner).
+        CorruptResult: If the file is not UTF-8 JSON, not an object, of another schema, of
+            another run than its path says, or lacks a key (or a key's type) that
+            aggregation reads. The message names the file.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as error:
+        reason = f"not UTF-8 text ({error.reason} at byte {error.start})"
+        raise CorruptResult(path, reason) from None
+    if not text.strip():
+        raise CorruptResult(path, "empty file")
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise CorruptResult(path, f"not valid JSON ({error})") from None
+    problem = _record_problem(record, path)
+    if problem is not None:
+        raise CorruptResult(path, problem)
+    return record
+
+
+def warn(message: str) -> None:
+    """Print a warning of the runner on standard error."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
+def quarantine(path: Path) -> Path:
+    """Move a corrupt result aside, to ``<name>.corrupt-<n>`` (the first free ``n``); kept."""
+    path = Path(path)
+    for n in itertools.count(1):
+        target = path.with_name(f"{path.name}.corrupt-{n}")
+        if not target.exists():
+            os.replace(path, target)
+            return target
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def load_results(out: Path, warn: Callable[[str], None] = warn) -> dict[str, list[dict[str, Any]]]:
+    """Every finished run under ``out``, ``{experiment: [records sorted by seed]}``.
+
+    A corrupt result file (:func:`read_result`) is left out with a warning naming it; it
+    stays where it is (the next sweep moves it aside and reruns that run).
     """
     results: dict[str, list[dict[str, Any]]] = {}
     for path in sorted((Path(out) / "results").glob("*/seed_*.json")):
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(record, dict) or record.get("schema") != RESULT_SCHEMA:
-            raise ValueError(f"{path} is not a schema-{RESULT_SCHEMA} result: {str(record)[:80]}")
+        try:
+            record = read_result(path)
+        except CorruptResult as error:
+            warn(f"left out a corrupt result: {error} (the next sweep reruns that run)")
+            continue
         results.setdefault(record["experiment"], []).append(record)
     for records in results.values():
         records.sort(key=lambda r: r["seed"])
@@ -336,29 +466,52 @@ class Plan:
         skipped: Finished runs that are kept.
         stale: Finished runs whose stored command or trainer hash differs from now (kept
             unless ``rerun_changed``, in which case they are also in ``todo``).
+        corrupt: ``(run, reason)`` of the runs whose result file is corrupt
+            (:func:`read_result`); they are in ``todo``.
     """
 
     todo: tuple[RunSpec, ...]
     skipped: tuple[RunSpec, ...]
     stale: tuple[RunSpec, ...]
+    corrupt: tuple[tuple[RunSpec, str], ...] = ()
 
 
-def plan(specs: Sequence[RunSpec], out: Path, rerun_changed: bool = False) -> Plan:
-    """Split runs into those to execute and those already finished."""
-    todo, skipped, stale = [], [], []
+def plan(
+    specs: Sequence[RunSpec],
+    out: Path,
+    rerun_changed: bool = False,
+    move_corrupt: bool = True,
+    warn: Callable[[str], None] = warn,
+) -> Plan:
+    """Split runs into those to execute and those already finished.
+
+    A run whose result file is corrupt is to run again; with ``move_corrupt`` the file is
+    first moved aside (:func:`quarantine`), and either way a warning names it.
+    """
+    todo, skipped, stale, corrupt = [], [], [], []
     for spec in specs:
         path = result_path(out, spec.experiment, spec.seed)
         if not path.is_file():
             todo.append(spec)
             continue
-        record = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            record = read_result(path)
+        except CorruptResult as error:
+            if move_corrupt:
+                kept = quarantine(path)
+                warn(f"corrupt result {error}; moved to {kept.name}, {spec.key} runs again")
+            else:
+                warn(f"corrupt result {error}; the next sweep moves it aside and reruns it")
+            corrupt.append((spec, str(error)))
+            todo.append(spec)
+            continue
         if is_stale(record, spec):
             stale.append(spec)
             if rerun_changed:
                 todo.append(spec)
                 continue
         skipped.append(spec)
-    return Plan(tuple(todo), tuple(skipped), tuple(stale))
+    return Plan(tuple(todo), tuple(skipped), tuple(stale), tuple(corrupt))
 
 
 # ----------------------------------------------------------------------------- one run
@@ -607,7 +760,7 @@ def load_failures(out: Path) -> dict[str, str]:
     """``{"<experiment>/seed_<n>": reason}`` of the runs whose last attempt failed."""
     root = Path(out) / "failed"
     return {
-        f"{p.parent.name}/{p.stem}": p.read_text(encoding="utf-8")
+        f"{p.parent.name}/{p.stem}": p.read_text(encoding="utf-8", errors="replace")
         for p in sorted(root.glob("*/seed_*.txt"))
     }
 

@@ -15,17 +15,17 @@ followers' response algorithm inside), with PettingZoo and with Gymnasium::
     import gymnasium
     leader_env = gymnasium.make("StackelbergZoo/NormalFormPOMDP-v0", game="escape")
 
-:data:`ENV_IDS` (AEC) and :data:`PARALLEL_ENV_IDS` are the one list of multi-agent game ids
-the tests and benchmarks read; ``pomdp.registration.POMDP_SETTINGS`` lists the POMDPs.
+:mod:`.registry` holds one :class:`~.registry.Setting` entry per setting (ids, game, batched
+game, the trainers' defaults); importing the package registers every entry's ids.
+:data:`ENV_IDS` (AEC) and :data:`PARALLEL_ENV_IDS` are the built-in multi-agent game ids
+the tests and benchmarks read.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pettingzoo
-
-from stackelberg_zoo.envs.pomdp.registration import register_pomdp_envs
+from stackelberg_zoo.envs.registry import BUILTIN_SETTINGS, Setting, register_setting, settings
 
 NAMESPACE = "stackelberg"
 """The registry namespace of every environment here."""
@@ -33,7 +33,7 @@ NAMESPACE = "stackelberg"
 
 @dataclass(frozen=True)
 class Registration:
-    """One registered environment.
+    """One registered multi-agent environment (read off its setting's entry).
 
     Attributes:
         id: Registry id, ``"stackelberg/<name>-v<N>"``.
@@ -47,15 +47,10 @@ class Registration:
     parallel: bool = False
 
 
-REGISTRATIONS: tuple[Registration, ...] = (
-    Registration(
-        f"{NAMESPACE}/normal-form-v0", "stackelberg_zoo.envs.normal_form.env", parallel=True
-    ),
-    Registration(f"{NAMESPACE}/matrix-design-v0", "stackelberg_zoo.envs.matrix_design.env"),
-    Registration(f"{NAMESPACE}/simple-allocation-v0", "stackelberg_zoo.envs.simple_allocation.env"),
-    Registration(f"{NAMESPACE}/mspm-v0", "stackelberg_zoo.envs.mspm.env"),
+REGISTRATIONS: tuple[Registration, ...] = tuple(
+    Registration(s.env_id, s.env_module, s.parallel) for s in BUILTIN_SETTINGS if s.env_id
 )
-"""Every environment of the suite, in one place."""
+"""Every multi-agent environment of the suite (from :data:`.registry.BUILTIN_SETTINGS`)."""
 
 ENV_IDS: tuple[str, ...] = tuple(r.id for r in REGISTRATIONS)
 """Registered AEC ids."""
@@ -63,16 +58,13 @@ ENV_IDS: tuple[str, ...] = tuple(r.id for r in REGISTRATIONS)
 PARALLEL_ENV_IDS: tuple[str, ...] = tuple(r.id for r in REGISTRATIONS if r.parallel)
 """Registered parallel ids."""
 
-
-def _register_all() -> None:
-    for registration in REGISTRATIONS:
-        if registration.id not in pettingzoo.aec_registry:
-            pettingzoo.register("aec", registration.id, entry_point=f"{registration.module}:env")
-        if registration.parallel and registration.id not in pettingzoo.parallel_registry:
-            pettingzoo.register(
-                "parallel", registration.id, entry_point=f"{registration.module}:parallel_env"
-            )
-
-
-_register_all()
-register_pomdp_envs()
+__all__ = [
+    "ENV_IDS",
+    "NAMESPACE",
+    "PARALLEL_ENV_IDS",
+    "REGISTRATIONS",
+    "Registration",
+    "Setting",
+    "register_setting",
+    "settings",
+]

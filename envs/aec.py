@@ -14,7 +14,10 @@ Both drivers wrap a :class:`~stackelberg_zoo.envs.core.EconomicGame`.
 games where that is honest: the leader moves exactly once, without a mask, and its
 observation does not depend on the followers (``game.initial_leader_observation()``).
 
-Agents are ``leader_0`` then ``follower_0 ... follower_{n-1}`` in ``possible_agents``. Every
+Agents are ``leader_0`` then ``follower_0 ... follower_{n-1}`` in ``possible_agents``, except
+in an AEC env whose metadata says ``is_parallelizable``: there ``possible_agents`` lists them
+in the order of play (``follower_0 ... follower_{n-1}``, then ``leader_0``), which PettingZoo's
+``aec_to_parallel`` requires. Every
 observation is a ``Dict`` with an ``"observation"`` entry (followers: the one-hot of their
 type; leader: its game observation) and, for ``Discrete`` action spaces, an ``np.int8``
 ``"action_mask"``. ``state()`` is a flat float32 vector for a centralized critic, the
@@ -513,6 +516,9 @@ class SubgameEnv(AECEnv):
 
     Followers act first, in index order, on their types; then the leader acts until the
     sub-game is over; then every agent receives its utility as reward and terminates.
+    ``possible_agents`` is ``[leader_0, follower_0, ...]``, or the order of play
+    ``[follower_0, ..., leader_0]`` when ``metadata["is_parallelizable"]`` is true (then
+    ``pettingzoo.utils.aec_to_parallel`` converts the env).
 
     Args:
         game: The setting's game logic.
@@ -542,7 +548,12 @@ class SubgameEnv(AECEnv):
         self.game = game
         self.max_cycles = _check_max_cycles(max_cycles)
         self.render_mode = _check_render_mode(render_mode, self.metadata["render_modes"])
-        self.possible_agents = list(self.layout.possible_agents)
+        if self.metadata["is_parallelizable"]:
+            # ``aec_to_parallel`` steps the agents in the order of ``agents``: list them in
+            # the order of play.
+            self.possible_agents = [*self.layout.followers, LEADER]
+        else:
+            self.possible_agents = list(self.layout.possible_agents)
         self.observation_spaces = self.layout.observation_spaces
         self.action_spaces = self.layout.action_spaces
         self.state_space = self.layout.state_space

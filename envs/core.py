@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import abc
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -167,6 +167,59 @@ class EconomicGame(abc.ABC):
     @abc.abstractmethod
     def reference(self) -> Reference:
         """The setting's exact reference values (see :class:`Reference`)."""
+
+    # -- what trainers print and save about a learned mechanism ------------------------------
+
+    @property
+    def value_meaning(self) -> str:
+        """What the leader value (the POMDP's reward, ``reference().optimum``) measures."""
+        return "the leader's expected utility per sub-game"
+
+    def observation_fields(self, observation: Any) -> dict[str, Any]:
+        """A leader observation as named, JSON-ready fields (for a saved mechanism).
+
+        Default: ``{"observation": <the observation as a list>}``.
+        """
+        return {"observation": np.asarray(observation).tolist()}
+
+    def describe_mechanism(self, mechanism: Sequence[tuple[Any, Any]]) -> list[str]:
+        """Readable lines for a committed leader policy.
+
+        Args:
+            mechanism: ``(observation, action)`` pairs, one per observation the policy was
+                asked about, in the order to print them.
+
+        Default: one ``observation -> action`` line per pair.
+        """
+        return [f"{format_array(obs)} -> {format_array(action)}" for obs, action in mechanism]
+
+    def learning_target(self, margin: float) -> Target:
+        """The value a learned committed policy can be expected to reach.
+
+        Default: the exact optimum, ``reference().optimum``. A setting whose optimum needs a
+        leader-favourable tie (e.g. the normal form's mixed commitments) returns the best
+        value whose follower response is strict by ``margin`` instead.
+        """
+        reference = self.reference()
+        return Target(float(reference.optimum) + 0.0, reference.follower_model)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a trainer's early stop aims at (see :meth:`EconomicGame.learning_target`).
+
+    Attributes:
+        value: The leader value to reach.
+        meaning: One line saying what it is.
+    """
+
+    value: float
+    meaning: str
+
+
+def format_array(value: Any) -> str:
+    """A number or an array as printed in mechanism descriptions (3 decimals)."""
+    return np.array2string(np.asarray(value, dtype=np.float64), precision=3, suppress_small=True)
 
 
 def blank_element(space: gymnasium.Space) -> Any:

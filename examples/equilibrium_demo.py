@@ -1,6 +1,6 @@
 """Exact leader optima of the normal-form settings, and a Bayesian Stackelberg example.
 
-Run with ``python examples/equilibrium_demo.py``. For Escape and Maintain (SETTINGS.md 4.1,
+Run with ``python examples/equilibrium_demo.py``. For Escape and Maintain (docs/settings.md,
 payoffs normalised by the largest entry as the environments do) it prints the best pure
 commitment, the strong Stackelberg commitment (follower ties broken in the leader's
 favour, so the optimum sits on the follower's indifference point), and a margin-robust

@@ -360,18 +360,18 @@ def test_flatten_observations(mappo):
         mappo.flatten_observations(gym.spaces.MultiBinary(2), np.zeros((1, 2)))
 
 
-def test_target_of_mixed_maintain_is_the_robust_commitment(mappo):
+def test_learning_target_of_mixed_maintain_is_the_robust_commitment():
     from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
 
-    optimum, target, meaning = mappo.target_of(
-        NormalFormStackelberg("maintain", mixed_leader=True), margin=0.005
-    )
-    assert optimum == pytest.approx(27.5 / 30)
+    game = NormalFormStackelberg("maintain", mixed_leader=True)
+    target = game.learning_target(margin=0.005)
+    assert game.reference().optimum == pytest.approx(27.5 / 30)
     # Strict margin 0.005: x0 = 0.2575 (15 x0 - 5 x1 = 0.15), leader 30 - 10 x0 over 30.
-    assert target == pytest.approx((30 - 10 * 0.2575) / 30, abs=1e-9)
-    assert "robust_commitment" in meaning
-    optimum, target, _ = mappo.target_of(NormalFormStackelberg("maintain"), margin=0.005)
-    assert optimum == target == pytest.approx(20 / 30)
+    assert target.value == pytest.approx((30 - 10 * 0.2575) / 30, abs=1e-9)
+    assert "robust_commitment" in target.meaning
+    pure = NormalFormStackelberg("maintain")
+    assert pure.learning_target(margin=0.005).value == pytest.approx(20 / 30)
+    assert pure.reference().optimum == pytest.approx(20 / 30)
 
 
 def test_greedy_policy_is_memoised_and_exact_evaluation(mappo):

@@ -33,9 +33,8 @@ def test_every_fixed_leader_attains_the_reference_optimum(name):
     game, policy = bcce_rate.fixed_leaders()[name]
     pomdp = StackelbergPOMDP(game, BestResponse(tol=1e-6), n_response=200, n_reward=1)
     observation, _ = pomdp.reset(np.random.default_rng(0))
-    report = None
-    while report is None:
-        step = pomdp.step(policy(observation))
-        observation, report = step.observation, step.info.get("response")
+    while pomdp.report is None:
+        observation = pomdp.step(policy(observation)).observation
+    report = pomdp.report
     value = leader_value(induced_bayesian_game(game, policy), list(report.strategy))
     assert value == pytest.approx(game.reference().optimum, abs=1e-6)

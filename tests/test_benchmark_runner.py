@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARK = ROOT / "benchmark"
 sys.path.insert(0, str(BENCHMARK))
 
+import equilibrium_speed  # noqa: E402
 import reproduce  # noqa: E402
 import sweep  # noqa: E402
 
@@ -231,6 +233,124 @@ def test_leftover_temporary_file_is_not_a_finished_run(tmp_path):
     assert sweep.plan([spec], tmp_path).todo == (spec,)
     removed = sweep.remove_partial(tmp_path)
     assert len(removed) == 2 and not list(folder.iterdir()) and not (tmp_path / "work").exists()
+
+
+# -- corrupt result files ------------------------------------------------------------------------
+
+
+def _without_final(record):
+    return json.dumps({k: v for k, v in record.items() if k != "final"}).encode()
+
+
+def _string_value(record):
+    return json.dumps(dict(record, final=dict(record["final"], leader_value="1.0"))).encode()
+
+
+def _other_run(record):
+    return json.dumps(dict(record, seed=7)).encode()
+
+
+CORRUPTIONS = {
+    "truncated": (lambda record: json.dumps(record).encode()[:40], "not valid JSON"),
+    "empty": (lambda record: b"", "empty file"),
+    "binary": (lambda record: b"\x89PNG\r\n\x1a\n\x00\xff\xfe", "not UTF-8"),
+    "list": (lambda record: b"[]", "a JSON list, not an object"),
+    "missing-keys": (_without_final, "missing keys ['final']"),
+    "wrong-type": (_string_value, "final.leader_value is '1.0', not a number or null"),
+    "other-run": (_other_run, "seed 7, not 'escape-pure' seed 2"),
+}
+
+
+@pytest.mark.parametrize("kind", list(CORRUPTIONS))
+def test_corrupt_result_is_named_listed_left_out_then_moved_aside_and_rerun(
+    tmp_path, fake, capsys, kind
+):
+    baselines, _ = fake
+    corrupt, reason = CORRUPTIONS[kind]
+    out = tmp_path / "out"
+    for seed in (1, 2):
+        sweep.commit(out, synthetic("escape-pure", seed, 1.0, reached_at=(10, 0.5)))
+    path = sweep.result_path(out, "escape-pure", 2)
+    original = corrupt(json.loads(path.read_text()))
+    path.write_bytes(original)
+    with pytest.raises(sweep.CorruptResult, match=re.escape(reason)) as error:
+        sweep.read_result(path)
+    assert str(path) in str(error.value)
+
+    # Aggregation leaves it out with a warning naming it, and does not move it.
+    warnings = []
+    assert [r["seed"] for r in sweep.load_results(out, warn=warnings.append)["escape-pure"]] == [1]
+    assert len(warnings) == 1 and str(path) in warnings[0] and reason in warnings[0]
+    common = {"only": ("escape-pure",), "seeds": 2, "out": out, "baselines_dir": baselines}
+    assert reproduce.main(reproduce.Args(**common, aggregate_only=True)) == 0
+    captured = capsys.readouterr()
+    assert str(path) in captured.err and reason in captured.err
+    page = (out / "results.md").read_text()
+    assert "| `escape-pure` | escape | stackelberg-pomdp/state-critic | 1 |" in page
+    assert path.read_bytes() == original
+
+    # Listing names it as corrupt and moves nothing.
+    assert reproduce.main(reproduce.Args(**common, list_experiments=True)) == 0
+    captured = capsys.readouterr()
+    listed = {line.split()[0]: line.split()[1] for line in captured.out.splitlines()}
+    assert listed["escape-pure/seed_2"] == "corrupt"
+    assert str(path) in captured.err and path.read_bytes() == original
+
+    # The sweep's plan moves it aside (kept, numbered) and runs that run again.
+    specs = sweep.run_specs([reproduce.experiment_named("escape-pure")], baselines, seeds=2)
+    warnings.clear()
+    todo = sweep.plan(specs, out, warn=warnings.append)
+    assert todo.todo == (specs[1],) and [spec for spec, _ in todo.corrupt] == [specs[1]]
+    kept = path.with_name("seed_2.json.corrupt-1")
+    assert not path.exists() and kept.read_bytes() == original
+    assert str(path) in warnings[0] and "seed_2.json.corrupt-1" in warnings[0]
+    path.write_bytes(original)  # corrupt again: the next copy gets the next number
+    sweep.plan(specs, out, warn=warnings.append)
+    assert path.with_name("seed_2.json.corrupt-2").read_bytes() == original
+    assert kept.read_bytes() == original
+
+
+def test_a_nan_result_is_a_result_not_a_corruption(tmp_path):
+    record = synthetic("escape-pure", 1, 1.0)
+    record["final"].update(leader_value=None, optimality_gap=None, bcce_gap=None)
+    path = sweep.commit(tmp_path, record)  # what a trainer that logged NaN leaves
+    assert sweep.read_result(path) == record
+    spec = sweep.RunSpec("escape-pure", 1, "normal_form", "mappo", "x.py", (), "0")
+    assert sweep.plan([spec], tmp_path).corrupt == () and path.is_file()
+    page = reproduce.aggregate(tmp_path, tmp_path / "page.md", tmp_path / "fig", "x").read_text()
+    assert "| `escape-pure` | escape | stackelberg-pomdp/state-critic | 1 | 1.0000 |" in page
+
+
+def test_sweep_reruns_a_corrupt_result_and_keeps_it(tmp_path, fake):
+    baselines, log = fake
+    out = tmp_path / "out"
+    command = [
+        sys.executable, str(BENCHMARK / "reproduce.py"), "--only", "escape-pure", "--seeds", "1",
+        "--workers", "1", "--out", str(out), "--baselines-dir", str(baselines),
+    ]  # fmt: skip
+    first = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stdout + first.stderr
+    path = sweep.result_path(out, "escape-pure", 1)
+    truncated = path.read_bytes()[:100]
+    path.write_bytes(truncated)
+    second = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert str(path) in second.stderr and "moved to seed_1.json.corrupt-1" in second.stderr
+    assert "0 finished (skipped), 1 to run (1 of them corrupt, moved aside)" in second.stdout
+    assert len(starts(log)) == 2  # the run ran again
+    assert sweep.read_result(path)["final"]["leader_value"] == 1.0
+    assert path.with_name("seed_1.json.corrupt-1").read_bytes() == truncated
+
+
+def test_corrupt_side_file_is_named_and_judged_not_measured(tmp_path, capsys):
+    out = tmp_path / "out"
+    sweep.commit(out, synthetic("escape-pure", 1, 1.0, reached_at=(10, 0.5)))
+    for content in (b'{"seeds": 3, "res', b"[]"):
+        (out / reproduce.BCCE_RATE_FILE).write_bytes(content)
+        report = reproduce.aggregate(out, out / "page.md", out / "fig", "python x")
+        row = next(line for line in report.read_text().splitlines() if "fixed leader" in line)
+        assert "not measured" in row and row.endswith("| – |")
+        assert str(out / reproduce.BCCE_RATE_FILE) in capsys.readouterr().err
 
 
 def test_write_json_atomic_refuses_nan(tmp_path):
@@ -460,6 +580,20 @@ def test_report_judges_section_5_and_writes_figures(tmp_path):
     assert set(marl["normal_form"]) == {"escape", "escape-randomized", "maintain",
                                         "maintain-randomized"}  # fmt: skip
     assert "not measured: run `python benchmark/bcce_rate.py" in bcce
+    assert "## Reproduction targets\n" in text and "settings.md#reproduce-each-experiment" in text
+
+
+def test_docs_results_page_has_the_generators_current_headings():
+    # docs/results.md is written by reproduce.py; its run-independent text must be current.
+    docs = ROOT / "docs"
+    text = reproduce.render_report({}, [], docs / "results.md", docs / "assets" / "m.json", "x")
+    page = (docs / "results.md").read_text("utf-8")
+    start = text.index("## Reproduction targets")
+    section = text[start : text.index("| setting |", start)]
+    assert "(settings.md#reproduction-targets)" in section and section in page
+    for heading in (line for line in text.splitlines() if line.startswith("## ")):
+        if heading != "## Failed runs":
+            assert heading in page.splitlines(), heading
 
 
 def fixed_leader_side_file(out, gaps):
@@ -523,3 +657,29 @@ def test_ray_backend_on_a_local_instance(tmp_path, fake):
     assert [r["final"]["leader_value"] for r in records] == [1.0, 0.75]
     assert len(starts(log)) == 2
     assert sweep.plan(specs, tmp_path).todo == ()  # a re-run would skip both
+
+
+# -- speed benchmark verdicts (no timing: the timings are given) ---------------------------------
+
+
+def test_speed_verdict_is_on_the_median_and_flags_noise():
+    timing = equilibrium_speed.Timing
+    assert equilibrium_speed.verdict(timing((0.5, 0.6, 0.7))) == "OK"
+    assert equilibrium_speed.verdict(timing((0.9, 1.1, 0.95))) == "OK (noisy)"
+    assert equilibrium_speed.verdict(timing((1.2, 0.9, 1.3))) == "MISSED (noisy)"
+    assert equilibrium_speed.verdict(timing((1.2, 1.3, 1.25))) == "MISSED"
+    assert timing((1.0, 3.0, 2.0)).scaled(5).median == 10.0
+    with pytest.raises(ValueError, match="repeats must be a positive int, got 0"):
+        equilibrium_speed.time_repeats(lambda: None, 0)
+
+
+@pytest.mark.parametrize(("seconds", "status"), [(0.25, 0), (2.0, 1)])
+def test_speed_benchmark_exits_1_on_a_missed_target(monkeypatch, capsys, seconds, status):
+    def fake(run, repeats):
+        return equilibrium_speed.Timing((seconds,) * repeats)
+
+    monkeypatch.setattr(equilibrium_speed, "time_repeats", fake)
+    assert equilibrium_speed.main(["--calls", "100000", "--repeats", "3"]) == status
+    out = capsys.readouterr().out
+    assert out.count("target < 1 s: MISSED" if status else "target < 1 s: OK") == 5
+    assert ("0/5 targets met (exit status 1)" if status else "5/5 targets met") in out

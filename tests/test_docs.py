@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import importlib
 import importlib.util
@@ -341,6 +340,66 @@ def test_quickstart_commands_are_the_readmes():
     assert readme and quickstart[0] == readme[0]
 
 
+def test_reproduce_commands_cover_every_experiment():
+    import shlex
+
+    settings = (DOCS / "settings.md").read_text("utf-8")
+    assert "<!-- generated: reproduce-commands -->" in settings
+    expanded = env_pages.expand_markers(settings, "settings.md")
+    sweep_lines, trainer_lines = (
+        [line for line in block.splitlines() if line.strip()]
+        for block in fenced_blocks(expanded, "bash")
+    )
+    reproduce = env_pages.sweep_module()
+    assert len(sweep_lines) == len(trainer_lines) == len(reproduce.EXPERIMENTS)
+    for experiment, sweep_line, trainer_line in zip(
+        reproduce.EXPERIMENTS, sweep_lines, trainer_lines, strict=True
+    ):
+        words = shlex.split(sweep_line, comments=True)
+        assert words == [
+            ".venv/bin/python", "benchmark/reproduce.py", "--only", experiment.name
+        ]  # fmt: skip
+        assert f"# {experiment.seeds} seeds x {experiment.total_timesteps:,} steps" in sweep_line
+        (spec, *_) = reproduce.sweep.run_specs([experiment], ROOT / "baselines")
+        script, *args = shlex.split(trainer_line)[1:]
+        assert script == f"baselines/{experiment.trainer}.py"
+        assert ["--no-progress-bar", *args] == list(spec.args)  # what the sweep runs
+
+
+def test_no_file_cites_the_developers_notes():
+    # Users have the docs, not the developers' notes: nothing outside tests cites them.
+    folders = ("docs", "benchmark", "envs", "equilibrium", "baselines", "examples", ".ci")
+    files = [ROOT / name for name in ("README.md", "Makefile", "mkdocs.yml", "pyproject.toml")]
+    for folder in folders:
+        files += [p for p in (ROOT / folder).rglob("*") if p.suffix in {".py", ".md", ""}]
+    for path in files:
+        if path.is_file() and "results" not in path.relative_to(ROOT).parts[:2]:
+            text = path.read_text("utf-8", errors="replace")
+            assert "SETTINGS.md" not in text and "../shared" not in text, path
+
+
+def test_documented_mkdocs_commands_silence_the_end_of_life_notice():
+    for page in PAGES:
+        for line in page.read_text("utf-8").splitlines():
+            if re.search(r"-m mkdocs (serve|build)", line):
+                assert "NO_MKDOCS_2_WARNING=1" in line, (page, line)
+
+
+def test_make_takes_the_cpu_torch_with_a_bounded_fallback_and_installs_ray():
+    makefile = (ROOT / "Makefile").read_text("utf-8")
+    assert "TORCH_INDEX ?= https://download.pytorch.org/whl/cpu" in makefile
+    recipe = re.search(
+        r"pip install --quiet --timeout (\d+) --retries 0 \\\n\t+--index-url \$\(TORCH_INDEX\) "
+        r'"\$\(TORCH\)" \\\n\t\|\| \{ echo [^\n]*\n\t+\$\(BIN\)/python -m pip install --quiet '
+        r'"\$\(TORCH\)"; \}',
+        makefile,
+    )
+    assert recipe and int(recipe.group(1)) <= 15, "CPU index first, bounded, then the default"
+    assert '-e ".[train,test,docs,ray]"' in makefile
+    readme = (ROOT / "README.md").read_text("utf-8")
+    assert "make setup TORCH_INDEX=" in readme and "GB" in readme
+
+
 def test_home_picture_is_a_hand_drawn_svg_with_a_title():
     svg = DOCS / "assets" / "stackelberg-pomdp.svg"
     root = ET.parse(svg).getroot()
@@ -400,8 +459,7 @@ def test_literal_block_becomes_a_fenced_block():
 
 
 def _trainer_doc(name: str):
-    source = (ROOT / "baselines" / f"{name}.py").read_text("utf-8")
-    return source, env_pages.split_trainer_docstring(ast.get_docstring(ast.parse(source)))
+    return env_pages.read_trainer_doc(name)
 
 
 def _package_sources() -> str:
@@ -478,17 +536,14 @@ def test_trainer_page_shows_details_and_the_results_page_rows():
 
 
 def test_split_trainer_docstring_and_result_rows_on_synthetic_input():
-    doc = (
-        "A trainer.\n\n    python baselines/x.py --env-id A \\\n        --seed 2\n\n"
-        "Implementation details:\n\n1. one `f`\n   more\n2. two\n"
-    )
-    split = env_pages.split_trainer_docstring(doc)
+    doc = "A trainer.\n\n    python baselines/x.py --env-id A \\\n        --seed 2\n    tb\n"
+    split = env_pages.split_trainer_docstring(doc, "1. one `f`\n   more\n2. two\n")
     assert split.n_details == 2 and split.details.startswith("1. one")
     assert split.command == "python baselines/x.py --env-id A --seed 2"
-    with pytest.raises(ValueError, match="no 'Implementation details:'"):
-        env_pages.split_trainer_docstring("A trainer.\n\n1. x\n")
+    with pytest.raises(ValueError, match=r"numbered 1, 2, \.\.\., got \[\]"):
+        env_pages.split_trainer_docstring("A trainer.\n", "no list\n")
     with pytest.raises(ValueError, match=r"numbered 1, 2, \.\.\., got \[1, 3\]"):
-        env_pages.split_trainer_docstring("T.\nImplementation details:\n1. a\n3. b\n")
+        env_pages.split_trainer_docstring("T.\n", "1. a\n3. b\n")
     page = (
         "# Results\n\nGenerated on 2026-01-02; x\n\n## All experiments\n\n"
         "| experiment | value |\n|---|---|\n| `a` | 1 |\n| `b` | 2 |\n| `c` | 3 |\n\n"

@@ -29,14 +29,13 @@ from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
 def run_episode(pomdp, policy, seed=0):
     """Play one episode with ``policy(observation) -> action``; return (return, last info)."""
     observation, _ = pomdp.reset(np.random.default_rng(seed))
-    total, report = 0.0, None
+    total = 0.0
     while True:
         step = pomdp.step(policy(observation))
         total += step.reward
-        report = step.info.get("response", report)
         observation = step.observation
         if step.terminated:
-            return total, report
+            return total, pomdp.report
 
 
 # -- the paper's multiplicative weights, exactly ------------------------------------------------

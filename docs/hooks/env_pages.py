@@ -557,20 +557,21 @@ def trainer_metrics(source: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-DETAILS_HEADING = "Implementation details:"
-"""The line of a trainer's module docstring that opens its numbered implementation details."""
+TRAINER_DETAILS = ROOT / "docs" / "baselines"
+"""One markdown file per trainer, ``<name>.md``: its numbered implementation details."""
 
 
 @dataclass(frozen=True)
 class TrainerDoc:
-    """A trainer's module docstring, split for the Trainers page.
+    """A trainer's module docstring and implementation details, for the Trainers page.
 
     Attributes:
-        intro: What the trainer is and how to run it (the docstring up to the details).
-        details: The numbered "Implementation details" list, as markdown.
+        intro: What the trainer is and how to run it (its module docstring).
+        details: The numbered "Implementation details" list, as markdown
+            (``docs/baselines/<name>.md``).
         n_details: How many numbered items the list has.
         command: The example command of the docstring (its indented ``python baselines/``
-            block, continuation lines included), or ``""`` if it has none.
+            line, continuation lines included), or ``""`` if it has none.
     """
 
     intro: str
@@ -579,27 +580,35 @@ class TrainerDoc:
     command: str
 
 
-def split_trainer_docstring(doc: str) -> TrainerDoc:
-    """Split a trainer's module docstring at its ``Implementation details:`` line.
+def split_trainer_docstring(doc: str, details: str) -> TrainerDoc:
+    """A trainer's module docstring and its details file, checked, for the Trainers page.
 
     Raises:
-        ValueError: If the line is missing, or no numbered list (``1. ...``) follows it.
+        ValueError: If ``details`` is not a list numbered 1, 2, ...
     """
-    intro, sep, details = (doc or "").partition("\n" + DETAILS_HEADING + "\n")
-    if not sep:
-        raise ValueError(
-            f"the trainer's docstring has no {DETAILS_HEADING!r} line followed by a numbered "
-            f"list; it opens with {(doc or '').splitlines()[:1]!r}"
-        )
     numbers = [int(n) for n in re.findall(r"^(\d+)\. ", details, re.M)]
     if not numbers or numbers != list(range(1, len(numbers) + 1)):
         raise ValueError(
-            f"{DETAILS_HEADING!r} must be followed by a list numbered 1, 2, ..., got {numbers}"
+            f"the implementation details must be a list numbered 1, 2, ..., got {numbers}"
         )
-    match = re.search(r"^    (python baselines/.*?)(?:\n\s*\n|\Z)", intro, re.M | re.S)
+    match = re.search(r"^    (python baselines/(?:\\\n|[^\n])*)", doc or "", re.M)
     # one line: shell continuations dropped (a non-raw docstring has already lost them)
     command = " ".join(re.sub(r"\\\n", " ", match.group(1)).split()) if match else ""
-    return TrainerDoc(intro.strip() + "\n", details.strip() + "\n", len(numbers), command)
+    return TrainerDoc((doc or "").strip() + "\n", details.strip() + "\n", len(numbers), command)
+
+
+def read_trainer_doc(name: str) -> tuple[str, TrainerDoc]:
+    """``(source, doc)`` of ``baselines/<name>.py`` with ``docs/baselines/<name>.md``.
+
+    Raises:
+        ValueError: If the details file is missing or not a numbered list.
+    """
+    source = (ROOT / "baselines" / f"{name}.py").read_text(encoding="utf-8")
+    path = TRAINER_DETAILS / f"{name}.md"
+    if not path.exists():
+        raise ValueError(f"{path} (the trainer's implementation details) is missing")
+    doc = ast.get_docstring(ast.parse(source)) or ""
+    return source, split_trainer_docstring(doc, path.read_text(encoding="utf-8"))
 
 
 _SWEEP: list[Any] = []
@@ -723,8 +732,7 @@ def _not_swept(name: str, results_link: str) -> str:
     """The "Results" section of a trainer that the sweep does not run: why, and a command."""
     from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS
 
-    source = (ROOT / "baselines" / f"{name}.py").read_text("utf-8")
-    doc = split_trainer_docstring(ast.get_docstring(ast.parse(source)) or "")
+    source, doc = read_trainer_doc(name)
     env_default = next(
         (a.default.strip("\"'") for a in trainer_args(source) if a.name == "env_id"), ""
     )
@@ -764,9 +772,8 @@ def trainer_sections(page_uri_: str) -> str:
         if not path.exists():
             parts.append(f"Planned: `baselines/{name}.py` is not in the repository yet.\n")
             continue
-        source = path.read_text(encoding="utf-8")
         try:
-            doc = split_trainer_docstring(ast.get_docstring(ast.parse(source)) or "")
+            source, doc = read_trainer_doc(name)
         except ValueError as error:
             raise PluginError(f"baselines/{name}.py: {error}") from error
         parts.append(f"From `baselines/{name}.py`, read when this site was built.\n")
@@ -801,6 +808,7 @@ GENERATORS: dict[str, Callable[[str], str]] = {
     "pomdp-settings": pomdp_settings_table,
     "follower-algorithms": follower_table,
     "citation-bibtex": citation_bibtex,
+    "reproduce-commands": lambda uri: sweep_module().commands_markdown(),
 }
 """``<!-- generated: NAME -->`` -> the function that renders it (given the page's uri)."""
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 import itertools
 import numbers
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
@@ -38,6 +39,7 @@ from stackelberg_zoo.envs.core import (
     EconomicGame,
     Outcome,
     Reference,
+    format_array,
     induced_bayesian_game,
 )
 from stackelberg_zoo.equilibrium.games import NormalFormGame, as_finite_array
@@ -467,6 +469,26 @@ class MatrixDesign(EconomicGame):
                 "welfare_upper_bound": float(self.welfare.max()),
             },
         )
+
+    # -- what trainers print and save (see EconomicGame) -------------------------------------
+
+    @property
+    def value_meaning(self) -> str:
+        """The followers' welfare, net of the payments when they are charged."""
+        if self.charge_payments:
+            return "the followers' welfare (base utilities) minus the payments"
+        return "the followers' welfare (base utilities; payments are not charged)"
+
+    def observation_fields(self, observation: Any) -> dict[str, Any]:
+        """The followers' action profile, named."""
+        return {"profile": [int(a) for a in np.asarray(observation).reshape(-1)]}
+
+    def describe_mechanism(self, mechanism: Sequence[tuple[Any, Any]]) -> list[str]:
+        """One ``profile -> payments`` line per action profile."""
+        return [
+            f"profile {tuple(int(a) for a in obs)} -> payments {format_array(payments)}"
+            for obs, payments in mechanism
+        ]
 
 
 def _fully_mixed_equilibrium(row, column) -> tuple[np.ndarray, np.ndarray] | None:

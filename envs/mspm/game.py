@@ -29,7 +29,7 @@ import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
@@ -412,3 +412,37 @@ class SequentialPriceMechanism(EconomicGame):
         minimised by branch and bound).
         """
         return mspm_reference(self, self.search_result)
+
+    # -- what trainers print and save (see EconomicGame) -----------------------------------------
+
+    @property
+    def value_meaning(self) -> str:
+        """The leader's reward is the welfare minus the first-best welfare."""
+        return (
+            "minus the expected welfare loss: welfare minus first-best welfare "
+            "(0: no loss, the best possible)"
+        )
+
+    def observation_fields(self, observation: Any) -> dict[str, Any]:
+        """The decoded observation: messages, unvisited and bought flags, units left."""
+        view = self.decode_observation(observation)
+        return {
+            "messages": view.messages.tolist(),
+            "unvisited": view.unvisited.astype(int).tolist(),
+            "bought": view.bought.astype(int).tolist(),
+            "units_left": view.units_left,
+        }
+
+    def describe_mechanism(self, mechanism: Sequence[tuple[Any, Any]]) -> list[str]:
+        """One line per leader turn: what it sees, the follower it visits and the price."""
+        lines = []
+        for obs, action in mechanism:
+            view = self.decode_observation(obs)
+            visited = [i for i in range(self.n_followers) if view.unvisited[i]]
+            chosen = max(visited, key=lambda i: (action[i], -i)) if visited else None
+            lines.append(
+                f"messages {view.messages.tolist()} unvisited {view.unvisited.astype(int).tolist()}"
+                f" bought {view.bought.astype(int).tolist()} -> visit follower {chosen} at price "
+                f"{float(action[-1]):.3f}"
+            )
+        return lines

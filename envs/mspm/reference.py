@@ -59,14 +59,44 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from stackelberg_zoo.envs.core import Reference
 
-if TYPE_CHECKING:
-    from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
+
+class PricedMarket(Protocol):
+    """What the search reads of a setting (``SequentialPriceMechanism`` provides it).
+
+    Declared here so that this module imports nothing from ``game.py``, which imports it.
+
+    Attributes:
+        n_followers: Number of followers ``n``.
+        n_types: Types per follower.
+        n_messages: Messages per follower ``m``.
+        n_units: Identical units for sale ``k``.
+        values: Per follower, ``[T_i]`` value of each type.
+        prior: ``[T_1..T_n]`` joint type distribution.
+        first_best: ``[T_1..T_n]`` sum of the ``k`` highest values at each type profile.
+    """
+
+    n_types: tuple[int, ...]
+    n_messages: int
+    n_units: int
+    values: tuple[np.ndarray, ...]
+    prior: np.ndarray
+    first_best: np.ndarray
+
+    @property
+    def n_followers(self) -> int:
+        """Number of followers."""
+        ...
+
+    def decode_observation(self, observation: Any) -> Any:
+        """The leader observation read back (``unvisited``, ``bought``, ``messages``)."""
+        ...
+
 
 WELFARE_TOL = 1e-12
 """Tolerance on welfare and on prior-weighted incentive constraints."""
@@ -229,7 +259,7 @@ class MSPMSearchResult:
 class _Profiles:
     """Every type profile of a game, flattened (``G = Π T_i`` profiles, C order)."""
 
-    def __init__(self, game: SequentialPriceMechanism):
+    def __init__(self, game: PricedMarket):
         n = game.n_followers
         self.n = n
         self.n_units = game.n_units
@@ -356,12 +386,12 @@ def _best_tree(
 # --------------------------------------------------------------------------- public values
 
 
-def first_best_welfare(game: SequentialPriceMechanism) -> float:
+def first_best_welfare(game: PricedMarket) -> float:
     """``E[sum of the k highest values]`` under the game's prior."""
     return float(np.sum(game.prior * game.first_best))
 
 
-def best_message_free_spm(game: SequentialPriceMechanism) -> SPMResult:
+def best_message_free_spm(game: PricedMarket) -> SPMResult:
     """The welfare-maximising sequential price mechanism that ignores messages (exact).
 
     Dynamic programming over decision trees with grid prices (see the module docstring for
@@ -575,13 +605,13 @@ def _loss_lower_bound(grid: _Profiles, maps, active: list[np.ndarray]) -> float:
     return max(float(grid.prob @ grid.first_best) - best, 0.0)
 
 
-def _active_types(game: SequentialPriceMechanism) -> list[np.ndarray]:
+def _active_types(game: PricedMarket) -> list[np.ndarray]:
     n = game.n_followers
     return [game.prior.sum(axis=tuple(j for j in range(n) if j != i)) > 0 for i in range(n)]
 
 
 def best_mechanism_for_maps(
-    game: SequentialPriceMechanism, message_maps, *, zero_loss_only: bool = False
+    game: PricedMarket, message_maps, *, zero_loss_only: bool = False
 ) -> MapSolution | None:
     """The least-loss mechanism under which the given pure message maps are an equilibrium.
 
@@ -607,7 +637,7 @@ def best_mechanism_for_maps(
 
 
 def search_mspm(
-    game: SequentialPriceMechanism,
+    game: PricedMarket,
     *,
     stop_at_first: bool = True,
     minimize_if_none: bool = True,
@@ -680,7 +710,7 @@ def search_mspm(
 # --------------------------------------------------------------------------- as a policy
 
 
-def mechanism_policy(mechanism: MessageMechanism, game: SequentialPriceMechanism):
+def mechanism_policy(mechanism: MessageMechanism, game: PricedMarket):
     """A leader policy (observation -> ``Box`` action) that runs ``mechanism`` in ``game``.
 
     At each turn it reads the messages, the visited followers and the buyers from the
@@ -707,9 +737,7 @@ def mechanism_policy(mechanism: MessageMechanism, game: SequentialPriceMechanism
     return policy
 
 
-def mspm_reference(
-    game: SequentialPriceMechanism, result: MSPMSearchResult | None = None
-) -> Reference:
+def mspm_reference(game: PricedMarket, result: MSPMSearchResult | None = None) -> Reference:
     """The :class:`~stackelberg_zoo.envs.core.Reference` of an MSPM setting.
 
     ``optimum`` is minus the welfare loss of the best equilibrium mechanism found (0 when a

@@ -8,7 +8,7 @@
 | Actions            | leader: Discrete (pure) or Box (mixed); follower: Discrete         |
 | Parallel API       | Yes (the leader never sees the follower's column)                  |
 | Manual Control     | No                                                                 |
-| Agents             | `agents = ['leader_0', 'follower_0']`                              |
+| Agents             | `agents = ['follower_0', 'leader_0']` (the order of play)          |
 | Agents             | 2                                                                  |
 | Action Shape       | leader `Discrete(rows)` or `Box(0, 1, (rows,))`                    |
 |                    | follower `Discrete(columns)`                                       |
@@ -39,7 +39,10 @@ strong Stackelberg value assumes the follower breaks ties in the leader's favour
 follower does not, so a learned mix approaches the value from inside the best column's region.
 
 In the AEC game the follower moves first, then the leader; since the leader observes nothing
-of the follower's move, this is the same game as the simultaneous `parallel_env`.
+of the follower's move, this is the same game as the simultaneous `parallel_env`. The AEC
+env lists its agents in that order of play, so PettingZoo's
+`pettingzoo.utils.aec_to_parallel(env)` converts it too (`is_parallelizable: True`); the
+parallel env lists `['leader_0', 'follower_0']`.
 
 ### Arguments
 

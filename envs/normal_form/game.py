@@ -7,7 +7,7 @@ The named bimatrices of the suite live here, once, as raw payoffs ``(leader, fol
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -15,9 +15,13 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
+from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference, Target, format_array
 from stackelberg_zoo.equilibrium.games import as_finite_array
-from stackelberg_zoo.equilibrium.stackelberg import pure_commitment, strong_stackelberg
+from stackelberg_zoo.equilibrium.stackelberg import (
+    pure_commitment,
+    robust_commitment,
+    strong_stackelberg,
+)
 
 
 @dataclass(frozen=True)
@@ -346,6 +350,36 @@ class NormalFormStackelberg(EconomicGame):
                 "pure_commitment": pure,
                 "strong_stackelberg": strong,
             },
+        )
+
+    # -- what trainers print and save (see EconomicGame) -------------------------------------
+
+    def observation_fields(self, observation: Any) -> dict[str, Any]:
+        """The leader's constant observation, named."""
+        return {"constant": float(np.asarray(observation).reshape(-1)[0])}
+
+    def describe_mechanism(self, mechanism: Sequence[tuple[Any, Any]]) -> list[str]:
+        """One line: the committed row, or the committed mix over rows."""
+        action = mechanism[0][1]
+        if self.mixed_leader:
+            return [f"leader mix over rows: {format_array(self.leader_strategy(action))}"]
+        return [f"leader commits to row {int(action)}"]
+
+    def learning_target(self, margin: float) -> Target:
+        """The optimum; with mixed commitments the best one whose response is strict by ``margin``.
+
+        The strong Stackelberg mix sits on the follower's indifference point, where a learning
+        follower does not break the tie for the leader; ``robust_commitment`` gives the best
+        value a mix reaches with the follower's best column ahead by ``margin``.
+        """
+        optimum = float(self.reference().optimum) + 0.0
+        if not self.mixed_leader:
+            return Target(optimum, FOLLOWER_MODEL)
+        robust = robust_commitment(self.leader_payoffs, self.follower_payoffs, margin=margin)
+        return Target(
+            robust.leader_value,
+            f"best commitment making the follower's response strict by {margin} "
+            f"(robust_commitment; the SSE {optimum:.4f} needs a leader-favourable tie)",
         )
 
     def describe(self, state: NormalFormState) -> str:

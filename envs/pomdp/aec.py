@@ -17,11 +17,15 @@ Centralized critic     ``state()`` / ``state_space``: base observation, phase, p
                        follower learner state (normalised weight tables)
 =====================  ===================================================================
 
-``infos["leader_0"]`` holds ``"phase"``, ``"sub_game"``, ``"replaced"`` (commitment replaced
-the action; then also ``"applied_action"``), ``"action_mask"`` when the setting masks the
-leader's actions, and at the end of the response phase ``"response"`` (a
-:class:`~.episode.ResponseReport`). See :mod:`.episode` for the model and :mod:`.gym` for the
-arguments (the same here, plus ``max_cycles``: truncate after that many leader steps).
+``infos["leader_0"]`` holds the same keys and types from ``reset`` on (TorchRL's
+``PettingZooWrapper`` builds its spec from the first info): ``"phase"``, ``"sub_game"``,
+``"replaced"`` (commitment replaced the action), and ``"action_mask"`` when the setting masks
+the leader's actions. The end-of-response-phase :class:`~.episode.ResponseReport` is
+``env.unwrapped.pomdp.report`` (set when the response phase ends, until the next reset), the
+action a step applied ``env.unwrapped.pomdp.applied_action``. ``render_mode`` ``"ansi"``
+returns a few lines about the current sub-game, ``"human"`` prints them after every step.
+See :mod:`.episode` for the model and :mod:`.gym` for the arguments (the same here, plus
+``max_cycles``: truncate after that many leader steps).
 
 Version history: v0, initial release.
 """
@@ -39,7 +43,12 @@ from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _copy_element, check_count
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
-from stackelberg_zoo.envs.pomdp.gym import RENDER_MODES, build_pomdp, check_render_mode
+from stackelberg_zoo.envs.pomdp.gym import (
+    RENDER_MODES,
+    build_pomdp,
+    check_render_mode,
+    render_pomdp,
+)
 
 LEADER = "leader_0"
 """The only agent."""
@@ -125,6 +134,8 @@ class raw_env(AECEnv, EzPickle):
         self.infos = {LEADER: info}
         self.agent_selection = LEADER
         self._steps = 0
+        if self.render_mode == "human":
+            self.render()
 
     def step(self, action: Any) -> None:
         """One leader turn (``None`` once the leader is done).
@@ -168,11 +179,8 @@ class raw_env(AECEnv, EzPickle):
         return self.pomdp.state()
 
     def render(self) -> str | None:
-        """``ansi``: a few lines about the current sub-game; ``None`` without a render mode."""
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; nothing to render")
-            return None
-        return self.pomdp.describe()
+        """A few lines about the current sub-game: returned (``ansi``) or printed (``human``)."""
+        return render_pomdp(self.pomdp, self.render_mode)
 
     def close(self) -> None:
         """Nothing to release."""

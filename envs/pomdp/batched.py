@@ -52,7 +52,6 @@ phase.
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -60,6 +59,7 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 
+from stackelberg_zoo.envs import registry
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
 from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
@@ -83,45 +83,23 @@ from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
 from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
 
-BATCHED_GAMES: dict[str, str] = {
-    "stackelberg_zoo.envs.normal_form.game:NormalFormStackelberg": (
-        "stackelberg_zoo.envs.normal_form.batched:BatchedNormalForm"
-    ),
-    "stackelberg_zoo.envs.matrix_design.game:MatrixDesign": (
-        "stackelberg_zoo.envs.matrix_design.batched:BatchedMatrixDesign"
-    ),
-    "stackelberg_zoo.envs.simple_allocation.game:SimpleAllocation": (
-        "stackelberg_zoo.envs.simple_allocation.batched:BatchedSimpleAllocation"
-    ),
-    "stackelberg_zoo.envs.mspm.game:SequentialPriceMechanism": (
-        "stackelberg_zoo.envs.mspm.batched:BatchedSequentialPriceMechanism"
-    ),
-}
-"""Scalar game class -> its batched game class (``"module:Class"`` both)."""
-
-
-def _load(path: str) -> Any:
-    module, _, attribute = path.partition(":")
-    return getattr(importlib.import_module(module), attribute)
-
-
 # -- the per-setting vectorised sub-game ---------------------------------------------------------
 
 
 def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
-    """The batched version of ``game`` for ``num_envs`` copies.
+    """The batched version of ``game`` for ``num_envs`` copies (its setting's ``batched_game``).
 
     Raises:
         ValueError: If ``game``'s setting has no batched implementation.
     """
-    for scalar, batched in BATCHED_GAMES.items():
-        if isinstance(game, _load(scalar)):
-            return _load(batched)(game, num_envs)
-    raise ValueError(
-        f"no batched implementation for a {type(game).__name__} (batched settings: "
-        f"{sorted(path.rpartition(':')[2] for path in BATCHED_GAMES)}); use the single "
-        f"StackelbergPOMDP for {game!r}"
-    )
+    setting = registry.setting_of(game)
+    if setting is None or setting.batched_game is None:
+        batched = sorted(s.name for s in registry.settings() if s.batched_game is not None)
+        raise ValueError(
+            f"no batched implementation for a {type(game).__name__} (batched settings: "
+            f"{batched}); use the single StackelbergPOMDP for {game!r}"
+        )
+    return registry.load(setting.batched_game)(game, num_envs)
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -180,7 +158,7 @@ class BatchedStackelbergPOMDP:
     """``num_envs`` Stackelberg POMDPs of one game, stepped together (see the module docstring).
 
     Args:
-        game: The setting's scalar game (one of :data:`BATCHED_GAMES`).
+        game: The setting's scalar game (of a setting with a ``batched_game``).
         num_envs: ``B >= 1``.
         followers: A registered follower model name or a
             :class:`~.followers.ResponseAlgorithm` with a batched form (``reward_play``

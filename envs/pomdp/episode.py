@@ -1,6 +1,6 @@
 """The Stackelberg POMDP as plain logic: one object per environment, no PettingZoo or Gymnasium.
 
-An *episode* (SETTINGS.md section 1) is
+An *episode* (docs/settings.md, "The model") is
 
 1. a **response phase** of ``n_response`` sub-games: the follower response algorithm
    (:mod:`.followers`) chooses each sub-game's types and follower actions (one *response
@@ -12,7 +12,7 @@ An *episode* (SETTINGS.md section 1) is
 
 The return of an episode is therefore the leader's average utility against the followers'
 learned response. **One step is one leader turn of one sub-game**; there are no ignored
-steps between sub-games (the reference code inserts one, SETTINGS.md section 6). A step
+steps between sub-games (the reference code inserts one; see docs/settings.md). A step
 whose action ends a sub-game also starts the next one, so the observation it returns is
 the leader's first observation in the next sub-game.
 
@@ -20,16 +20,21 @@ the leader's first observation in the next sub-game.
 class; its code calls it action caching). With ``commitment=True`` (the default) the first
 action taken at each distinct leader observation is binding for the rest of the episode,
 in both phases: a later, different action at that observation is replaced by the committed
-one and flagged (``info["replaced"]``, ``info["applied_action"]``). A trainer that caches
+one and flagged (``info["replaced"]``; :attr:`StackelbergPOMDP.applied_action` is what was
+applied). A trainer that caches
 its own actions per observation never triggers it. Actions are compared after conversion to
 the action space's dtype; observations are compared exactly.
 
-**What the step tells** (``info``): ``"phase"`` (:class:`Phase` of the step just taken),
-``"sub_game"`` (its index within the phase), ``"replaced"``; ``"action_mask"`` when the game
-masks the leader's actions (for the returned observation); and, on the step that ends the
-response phase, ``"response"``: a :class:`ResponseReport` with the followers' learned
+**What the step tells** (``info``, the same keys and types from ``reset`` on, so that
+clients which build an info spec from the first info, such as TorchRL, work): ``"phase"``
+(:class:`Phase` of the step just taken; at reset, of the first observation), ``"sub_game"``
+(its index within the phase), ``"replaced"`` (``bool``; ``False`` at reset); and
+``"action_mask"`` (``np.int8``, for the returned observation) when the game masks the
+leader's actions. The step that ends the response phase sets
+:attr:`StackelbergPOMDP.report`: a :class:`ResponseReport` with the followers' learned
 strategy, the exact BCCE gaps (ex-ante, agent-form and interim) of the response-phase play in
-the induced game of the committed policy, and the learners' regret certificate.
+the induced game of the committed policy, and the learners' regret certificate. It stays
+there until the next ``reset``.
 
 **State for a centralized critic** (:meth:`StackelbergPOMDP.state`): the flattened base
 observation, the phase of the returned observation (0 response, 1 reward), the progress
@@ -454,6 +459,10 @@ class StackelbergPOMDP:
         ValueError: On ``n_response`` or ``n_reward`` below 1, an unknown follower name, or
             follower hyperparameters the algorithm rejects.
 
+    Attributes:
+        report: The :class:`ResponseReport` of the current episode's response phase, set by
+            the step that ends the phase (``None`` before it; ``reset`` clears it).
+
     Example:
         >>> from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
         >>> pomdp = StackelbergPOMDP(NormalFormStackelberg("escape"), "best_response")
@@ -565,7 +574,6 @@ class StackelbergPOMDP:
         self._committed: dict[Hashable, tuple[Hashable, Any]] = {}
         self._policy_changed = False
         self.report = None
-        self._report_due = False
         self._terminated = False
         if self._track_induced:
             self._known[...] = False
@@ -587,7 +595,7 @@ class StackelbergPOMDP:
                 )
             self._begin_sub_game()
         self._observation = self.game.leader_observation(self._state)
-        info: dict[str, Any] = {"phase": self._phase, "sub_game": self._done}
+        info: dict[str, Any] = {"phase": self._phase, "sub_game": self._done, "replaced": False}
         self._add_mask(info)
         return self._observation, info
 
@@ -669,7 +677,6 @@ class StackelbergPOMDP:
             if self._done == self.n_response:
                 self.followers.finish()
                 self.report = self._build_report()
-                self._report_due = True
                 self._phase = Phase.REWARD
                 self._done = 0
             return 0.0
@@ -727,15 +734,12 @@ class StackelbergPOMDP:
                 if not game.is_over(self._state):
                     break
         info: dict[str, Any] = {"phase": phase, "sub_game": sub_game, "replaced": replaced}
-        if replaced:
-            info["applied_action"] = _copy_element(applied)
-        if self._report_due:
-            info["response"] = self.report
-            self._report_due = False
         if not self._terminated:
             self._observation = game.leader_observation(self._state)
             if self._masked:
                 self._add_mask(info)
+        elif self._masked:  # the same keys at every step: the returned observation's mask
+            info["action_mask"] = self._mask.copy()
         return Transition(self._observation, reward, self._terminated, info)
 
     def _memo_step(self, action: Any, action_key: Hashable) -> Transition | None:
@@ -777,11 +781,6 @@ class StackelbergPOMDP:
         # A row already written this episode holds these values: write fresh results only.
         reward = 0.0 + self._account(outcome, fresh and self._track_induced)
         info: dict[str, Any] = {"phase": phase, "sub_game": sub_game, "replaced": replaced}
-        if replaced:  # canonical: an int (immutable) or an array
-            info["applied_action"] = applied.copy() if type(applied) is np.ndarray else applied
-        if self._report_due:
-            info["response"] = self.report
-            self._report_due = False
         if not self._terminated:
             self._begin_memo_sub_game()
             observation = self._entry.observation
@@ -827,6 +826,14 @@ class StackelbergPOMDP:
     def terminated(self) -> bool:
         """Whether the episode is over."""
         return self._terminated
+
+    @property
+    def applied_action(self) -> Any:
+        """The action the last step applied (the committed one if ``info["replaced"]``).
+
+        ``None`` before the first step of an episode.
+        """
+        return _copy_element(self._last_action)
 
     def action_mask(self) -> np.ndarray | None:
         """``np.int8`` mask of the leader's legal actions now, or ``None`` if all are legal."""

@@ -19,17 +19,18 @@ Centralized critic     ``info["state"]`` (float32: base observation, phase, prog
                        state), space ``env.unwrapped.state_space``
 =====================  ===================================================================
 
-``info`` at every step: ``"phase"`` (:class:`~.episode.Phase` of the step just taken),
-``"sub_game"``, ``"replaced"`` (commitment replaced the action; then also
-``"applied_action"``), ``"state"``; ``"action_mask"`` (``np.int8``) when the setting masks the
-leader's actions; at the end of the response phase ``"response"``, a
-:class:`~.episode.ResponseReport` (learned strategy, exact BCCE gaps, regret certificate).
+``info``, the same keys and types from ``reset`` on: ``"phase"`` (:class:`~.episode.Phase` of
+the step just taken), ``"sub_game"``, ``"replaced"`` (commitment replaced the action),
+``"state"``; ``"action_mask"`` (``np.int8``) when the setting masks the leader's actions.
+When the response phase ends, ``env.unwrapped.pomdp.report`` holds its
+:class:`~.episode.ResponseReport` (learned strategy, exact BCCE gaps, regret certificate)
+until the next reset; ``env.unwrapped.pomdp.applied_action`` is the action a step applied.
 
 Arguments: ``setting`` (a setting name or an ``EconomicGame``), ``followers``,
 ``n_response`` and ``n_reward`` (default: the paper's per setting, see
 :data:`.registration.POMDP_SETTINGS`), ``commitment=True``, ``diagnostics=True``,
-``render_mode`` (``None`` or ``"ansi"``), and, with a setting name, the setting's own game
-arguments (e.g. ``game="escape", mixed_leader=True`` for the normal form).
+``render_mode`` (``None``, ``"ansi"`` or ``"human"``), and, with a setting name, the setting's
+own game arguments (e.g. ``game="escape", mixed_leader=True`` for the normal form).
 
 Version history: v0, initial release.
 """
@@ -47,8 +48,9 @@ from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _copy_element
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
 
-RENDER_MODES = ["ansi"]
-"""Render modes: ``ansi`` returns a few lines about the current sub-game."""
+RENDER_MODES = ["ansi", "human"]
+"""Render modes: ``ansi`` returns a few lines about the current sub-game; ``human`` prints them
+after every step (and on ``render()``, which then returns ``None``), as PettingZoo's envs do."""
 
 
 def build_pomdp(
@@ -87,6 +89,21 @@ def check_render_mode(render_mode: Any) -> str | None:
     if render_mode is not None and render_mode not in RENDER_MODES:
         raise ValueError(f"render_mode must be None or one of {RENDER_MODES}, got {render_mode!r}")
     return render_mode
+
+
+def render_pomdp(pomdp: StackelbergPOMDP, render_mode: str | None) -> str | None:
+    """Both single-agent drivers' ``render()``: ``ansi`` returns the text, ``human`` prints it.
+
+    Returns ``None`` (with a warning) without a render mode.
+    """
+    if render_mode is None:
+        gymnasium.logger.warn("render() called without a render_mode; nothing to render")
+        return None
+    text = pomdp.describe()
+    if render_mode == "human":
+        print(text)
+        return None
+    return text
 
 
 class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
@@ -137,6 +154,8 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         super().reset(seed=seed)
         observation, info = self.pomdp.reset(self.np_random)
         info["state"] = self.pomdp.state()
+        if self.render_mode == "human":
+            self.render()
         return _copy_element(observation), info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
@@ -152,6 +171,8 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
             observation = observation.copy()
         elif not isinstance(observation, (int, float, np.generic)):
             observation = _copy_element(observation)
+        if self.render_mode == "human":
+            self.render()
         return observation, float(reward), terminated, False, info
 
     def state(self) -> np.ndarray:
@@ -159,8 +180,5 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         return self.pomdp.state()
 
     def render(self) -> str | None:
-        """``ansi``: a few lines about the current sub-game; ``None`` without a render mode."""
-        if self.render_mode is None:
-            gymnasium.logger.warn("render() called without a render_mode; nothing to render")
-            return None
-        return self.pomdp.describe()
+        """A few lines about the current sub-game: returned (``ansi``) or printed (``human``)."""
+        return render_pomdp(self.pomdp, self.render_mode)

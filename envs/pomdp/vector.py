@@ -32,9 +32,11 @@ Followers              any registered follower model (``followers="mw"``, ``"hed
   episode it describes the first observation of the next one (the terminal state is in
   ``info["final_info"]["state"]``);
 * ``"phase"`` (``int8[B]``, :class:`~.episode.Phase` of the step just taken), ``"sub_game"``
-  (``int64[B]``), ``"replaced"`` (``bool[B]``, commitment replaced the action);
-* at the end of episodes: ``"episode"`` = ``{"r": float64[B], "l": int64[B]}`` (return and
-  length, as ``RecordEpisodeStatistics``), masked by ``"_episode"``;
+  (``int64[B]``), ``"replaced"`` (``bool[B]``, commitment replaced the action; all ``False``
+  at reset);
+* at the end of episodes: ``"pomdp_episode"`` = ``{"r": float64[B], "l": int64[B]}`` (return
+  and length), masked by ``"_pomdp_episode"``; a key of its own, so that Gymnasium's
+  ``RecordEpisodeStatistics`` (which writes ``"episode"``) wraps this env unchanged;
 * with ``diagnostics=True``, when copies finish a response phase: ``"response"``, an object
   array of :class:`~.episode.ResponseReport` masked by ``"_response"``.
 
@@ -157,6 +159,8 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
             "_phase": _mask(phase),
             "sub_game": sub_game,
             "_sub_game": _mask(sub_game),
+            "replaced": np.zeros(B, dtype=bool),
+            "_replaced": np.ones(B, dtype=bool),
             "state": state,
             "_state": np.ones(B, dtype=bool),
         }
@@ -209,12 +213,12 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
                 "_sub_game": ended.copy(),
                 "replaced": transition.replaced,
                 "_replaced": ended.copy(),
-                "episode": episode,
-                "_episode": ended.copy(),
+                "pomdp_episode": episode,
+                "_pomdp_episode": ended.copy(),
             }
             info["_final_info"] = ended.copy()
-            info["episode"] = episode
-            info["_episode"] = ended.copy()
+            info["pomdp_episode"] = episode
+            info["_pomdp_episode"] = ended.copy()
         if transition.reports:
             reports = np.full(B, None, dtype=object)
             present = np.zeros(B, dtype=bool)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import itertools
 import numbers
 import operator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
@@ -265,6 +266,21 @@ class SimpleAllocation(EconomicGame):
             baselines={"no_messages": float(self.prior.max())},
             details={"method": method, "items": items},
         )
+
+    # -- what trainers print and save (see EconomicGame) -------------------------------------
+
+    @property
+    def value_meaning(self) -> str:
+        """The leader's reward is 1 when the item is the follower's type."""
+        return "the probability that the follower gets the item matching its type"
+
+    def observation_fields(self, observation: Any) -> dict[str, Any]:
+        """The follower's message, named."""
+        return {"message": int(observation)}
+
+    def describe_mechanism(self, mechanism: Sequence[tuple[Any, Any]]) -> list[str]:
+        """One ``message -> item`` line per message."""
+        return [f"message {int(obs)} -> item {int(item)}" for obs, item in mechanism]
 
 
 def _read_only_vector(value: float) -> np.ndarray:
