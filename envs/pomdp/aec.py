@@ -41,7 +41,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _copy_element, check_count
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, check_count, copy_element
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.gym import (
     RENDER_MODES,
@@ -172,7 +172,7 @@ class raw_env(AECEnv, EzPickle):
     def observe(self, agent: str) -> Any:
         """The leader's current base-game observation (a fresh copy)."""
         self._check_agent(agent)
-        return _copy_element(self.pomdp.observation)
+        return copy_element(self.pomdp.observation)
 
     def state(self) -> np.ndarray:
         """``float32[state_space.shape]``: what a centralized critic may see."""

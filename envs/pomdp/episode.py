@@ -332,14 +332,14 @@ def _key_function(space: gymnasium.Space, what: str) -> Callable[[Any], Hashable
     raise TypeError(f"the Stackelberg POMDP cannot key {what} of space {space!r}")
 
 
-def _copy_element(value: Any) -> Any:
+def copy_element(value: Any) -> Any:
     """A copy of a space element that no later mutation of ``value`` can reach."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, dict):
-        return {k: _copy_element(v) for k, v in value.items()}
+        return {k: copy_element(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
-        return type(value)(_copy_element(v) for v in value)
+        return type(value)(copy_element(v) for v in value)
     return value
 
 
@@ -720,7 +720,7 @@ class StackelbergPOMDP:
         game = self.game
         state = game.leader_step(self._state, applied)  # raises on an invalid action
         if committed is None:
-            self._committed[key] = (action_key, _copy_element(action))
+            self._committed[key] = (action_key, copy_element(action))
         self._state = state
         self._last_action = applied
         phase, sub_game = self._phase, self._done
@@ -767,7 +767,7 @@ class StackelbergPOMDP:
         if fresh:
             state = game.leader_step(entry.state, applied)  # raises on an invalid action
             if committed is None:
-                self._committed[observation_key] = (action_key, _copy_element(action))
+                self._committed[observation_key] = (action_key, copy_element(action))
                 self._canonical_commits.add(observation_key)
             if not game.is_over(state):
                 raise ValueError(
@@ -833,7 +833,7 @@ class StackelbergPOMDP:
 
         ``None`` before the first step of an episode.
         """
-        return _copy_element(self._last_action)
+        return copy_element(self._last_action)
 
     def action_mask(self) -> np.ndarray | None:
         """``np.int8`` mask of the leader's legal actions now, or ``None`` if all are legal."""
@@ -844,7 +844,7 @@ class StackelbergPOMDP:
 
     def committed_actions(self) -> list[Any]:
         """The binding action at each distinct observation seen so far, in first-seen order."""
-        return [_copy_element(entry[1]) for entry in self._committed.values()]
+        return [copy_element(entry[1]) for entry in self._committed.values()]
 
     def state(self) -> np.ndarray:
         """``float32[state_space.shape]`` what a centralized critic may see (module docstring)."""
