@@ -258,6 +258,13 @@ MODELS = [
         pytest.param(
             lambda: SequentialPriceMechanism("uniform", n_values=2, n_messages=2), id="mspm"
         ),
+        pytest.param(  # one type, 9 actions: the kernel keeps one learner per copy
+            lambda: NormalFormStackelberg(
+                leader_payoffs=np.arange(27).reshape(3, 9) % 4 / 4,
+                follower_payoffs=np.arange(27).reshape(3, 9) % 5 / 5,
+            ),
+            id="normal_form_9_actions",
+        ),
     ],
 )
 def test_every_follower_model_reports_what_the_single_pomdp_reports(followers, make):
