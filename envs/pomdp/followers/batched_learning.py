@@ -290,8 +290,9 @@ class BatchedLearners(BatchedResponder):
     ``"sample"``; ``"empirical"`` draws a round with ``rng.integers``, which a copy's stream
     of doubles cannot reproduce, so it is single-environment only.
 
+    The first five arguments are :class:`~.base.BatchedResponder`'s.
+
     Args:
-        spec, n_response, num_envs, draw, record: See :class:`~.base.BatchedResponder`.
         learners: One :class:`LearnerColumns` per follower.
         queries_per_round: Response sub-games per learning round.
         reward_play: ``"argmax"`` or ``"sample"``.
@@ -449,8 +450,8 @@ class BatchedSweep(BatchedLearners):
     A copy's sweep is ``Σ_i A_i`` queries: query ``q`` plays action ``order_action[q]`` for
     follower ``order_follower[q]`` and the sweep's current actions for the others.
 
-    Args:
-        See :class:`BatchedLearners` (``queries_per_round`` is the sweep's length).
+    Its arguments are :class:`BatchedLearners`' (``queries_per_round`` is the sweep's length,
+    ``bound_kind`` is ``"deterministic"``).
     """
 
     def __init__(self, spec, n_response, num_envs, draw, record, **kwargs):
