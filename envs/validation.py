@@ -287,8 +287,7 @@ class ActionCheck:
             array = as_real_array(self.name, action)  # kind, raggedness and finiteness
         if array.shape != self._shape:
             raise ValueError(
-                f"{self.name} must have shape {self._shape}, got shape {array.shape}: "
-                f"{action!r}"
+                f"{self.name} must have shape {self._shape}, got shape {array.shape}: {action!r}"
             )
         values = array.tolist() if array.ndim == 1 else array.ravel().tolist()
         low, high = self._low, self._high

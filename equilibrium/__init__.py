@@ -6,6 +6,8 @@ one job:
 * :mod:`.games`: ``NormalFormGame`` and ``BayesianGame`` (payoff tensors and a joint prior);
 * :mod:`.distributions`: empirical joint distributions from samples or per-round strategies;
 * :mod:`.gaps`: CCE, CE, NashConv and the three Bayesian coarse-correlated gap notions;
+* :mod:`.bayes_nash`: a pure Bayes-Nash equilibrium by enumeration (:func:`pure_bayes_nash`);
+* :mod:`.arrays`: :func:`~.arrays.read_only`, the one helper that freezes arrays;
 * :mod:`.learners`: batched no-regret learners that track their own regret;
 * :mod:`.bounds`: the learners' regret bounds, so reports can print "gap <= bound";
 * :mod:`.dynamics`: self-play loops (complete information and per-type Bayesian);
@@ -14,6 +16,7 @@ one job:
 * :mod:`.fixtures`: known-answer games from the literature, for tests.
 """
 
+from .bayes_nash import NoPureEquilibriumError, pure_bayes_nash
 from .bounds import (
     azuma_margin,
     exp3_bound,
@@ -50,6 +53,7 @@ __all__ = [
     "Exp3",
     "Hedge",
     "MultiplicativeWeights",
+    "NoPureEquilibriumError",
     "NormalFormGame",
     "OptimisticHedge",
     "RegretMatching",
@@ -75,6 +79,7 @@ __all__ = [
     "optimistic_hedge_bound",
     "per_type_bound",
     "product_profile",
+    "pure_bayes_nash",
     "pure_commitment",
     "rm_bound",
     "robust_commitment",

@@ -10,12 +10,10 @@ from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
 from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
-from stackelberg_zoo.envs.pomdp.batched import (
-    BatchedStackelbergPOMDP,
-    UniformStreams,
-    batched_game,
-)
+from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP, batched_game
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
+from stackelberg_zoo.envs.pomdp.followers import RegretMatchingResponse
+from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
 
 GAMES = [
@@ -229,10 +227,76 @@ def test_unknown_settings_and_bad_arguments_raise():
         BatchedStackelbergPOMDP("escape", 2)
     with pytest.raises(TypeError, match="num_envs must be an int"):
         BatchedStackelbergPOMDP(SimpleAllocation(), 2.0)
-    with pytest.raises(ValueError, match=r"regret_matching|RegretMatching"):
-        BatchedStackelbergPOMDP(SimpleAllocation(), 2, "regret_matching")
+    # Every registered model has a batched kernel; "empirical" reward play does not.
+    with pytest.raises(ValueError, match=r"'argmax' and 'sample', got 'empirical'"):
+        BatchedStackelbergPOMDP(
+            SimpleAllocation(), 2, RegretMatchingResponse(reward_play="empirical")
+        )
     pomdp = BatchedStackelbergPOMDP(SimpleAllocation(), 2)
     with pytest.raises(ValueError, match="need 2 generators"):
         pomdp.reset([np.random.default_rng(0)])
     with pytest.raises(TypeError, match=r"generators\[1\]"):
         pomdp.reset([np.random.default_rng(0), 5])
+
+
+MODELS = [
+    "mw",
+    "hedge",
+    "regret_matching",
+    "regret_matching_plus",
+    "exp3",
+    "best_response",
+    RegretMatchingResponse(reward_play="sample"),
+]
+
+
+@pytest.mark.parametrize("followers", MODELS, ids=repr)
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: SimpleAllocation(n_messages=2, n_types=3), id="simple_allocation"),
+        pytest.param(
+            lambda: SequentialPriceMechanism("uniform", n_values=2, n_messages=2), id="mspm"
+        ),
+        pytest.param(  # one type, 9 actions: the kernel keeps one learner per copy
+            lambda: NormalFormStackelberg(
+                leader_payoffs=np.arange(27).reshape(3, 9) % 4 / 4,
+                follower_payoffs=np.arange(27).reshape(3, 9) % 5 / 5,
+            ),
+            id="normal_form_9_actions",
+        ),
+    ],
+)
+def test_every_follower_model_reports_what_the_single_pomdp_reports(followers, make):
+    """The core with diagnostics: each copy's end-of-phase report (strategy, rounds, exact
+    BCCE gaps, regret certificate) equals the single POMDP's, as do rewards and phases, over
+    three episodes (a copy's next episode draws on from the same generator)."""
+    game = make()
+    kwargs = {"n_response": 40, "n_reward": 3, "diagnostics": True}
+    rngs = [np.random.default_rng(s) for s in (0, 1)]
+    pomdp = BatchedStackelbergPOMDP(game, len(rngs), followers, **kwargs)
+    singles = [StackelbergPOMDP(game, followers, **kwargs) for _ in rngs]
+    pomdp.reset([np.random.default_rng(s) for s in (0, 1)])
+    for single, rng in zip(singles, rngs, strict=True):
+        single.reset(rng)
+    actions_rng = np.random.default_rng(5)
+    reports = np.zeros(len(rngs), dtype=int)
+    while reports.min() < 3:
+        actions = random_leader_actions(game, actions_rng, len(rngs))
+        step = pomdp.step(actions)
+        for b, single in enumerate(singles):
+            before = single.report
+            transition = single.step(actions[b])
+            assert transition.reward == step.reward[b]
+            assert transition.terminated == step.terminated[b]
+            assert transition.info["phase"] == step.phase[b]
+            if single.report is not before:  # the response phase ended in this step
+                report = step.reports[b]
+                assert report == single.report
+                assert report.gaps is not None
+                assert report.certificate is None or report.certificate.rounds == report.rounds
+                reports[b] += 1
+            else:
+                assert b not in step.reports
+            if transition.terminated:
+                single.reset(rngs[b])

@@ -19,7 +19,8 @@ from stackelberg_zoo.envs.pomdp import (
     StackelbergPOMDP,
     response_algorithm,
 )
-from stackelberg_zoo.envs.pomdp.followers import _MultiplicativeWeightsBank, pure_bayes_nash
+from stackelberg_zoo.envs.pomdp.followers import pure_bayes_nash
+from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsBank
 from stackelberg_zoo.equilibrium.games import BayesianGame
 from stackelberg_zoo.equilibrium.gaps import bne_gap
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
@@ -72,7 +73,7 @@ def test_fast_mw_bank_equals_the_equilibrium_learner():
     rng = np.random.default_rng(3)
     spec = FollowerSpec((3, 2), (4, 3), np.full((3, 2), 1 / 6))
     eps = 0.07
-    bank = _MultiplicativeWeightsBank(spec, eps)
+    bank = MultiplicativeWeightsBank(spec, eps)
     reference = [MultiplicativeWeights((3,), 4, eps=eps), MultiplicativeWeights((2,), 3, eps=eps)]
     for _ in range(300):
         i = int(rng.integers(2))

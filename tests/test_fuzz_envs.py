@@ -129,9 +129,7 @@ def reals(low: float, high: float, *, low_open: bool = False) -> st.SearchStrate
 
 def _tables(shape: tuple[int, ...], low: float, high: float) -> st.SearchStrategy[Any]:
     size = math.prod(shape)
-    entries = st.lists(
-        st.floats(low, high, allow_nan=False), min_size=size, max_size=size
-    )
+    entries = st.lists(st.floats(low, high, allow_nan=False), min_size=size, max_size=size)
     return entries.map(lambda flat: np.array(flat).reshape(shape).tolist())
 
 
@@ -161,8 +159,10 @@ def _spoil(table: list) -> st.SearchStrategy[Arg]:
 def tables(shape_strategy, low: float, high: float) -> st.SearchStrategy[Arg]:
     """Valid nested-list tables of a drawn shape, or one spoiled entry / broken shape."""
     valid = shape_strategy.flatmap(lambda shape: _tables(shape, low, high))
-    return _valid(valid) | valid.flatmap(_spoil) | _invalid(
-        "1", np.array([["1", "2"]]), np.array([[1 + 1j]]), np.array([[True, False]])
+    return (
+        _valid(valid)
+        | valid.flatmap(_spoil)
+        | _invalid("1", np.array([["1", "2"]]), np.array([[1 + 1j]]), np.array([[True, False]]))
     )
 
 
@@ -392,20 +392,31 @@ def hostile_actions(space: gymnasium.Space) -> st.SearchStrategy[Arg]:
         return _half_and_half(
             _valid(inside | inside.map(np.int64) | inside.map(np.int32) | inside.map(np.array)),
             _invalid(
-                True, False, np.True_, float(start), float("inf"), start - 1, start + n,
-                [start], np.array([start]), np.array(float(start)), *common_bad,
+                True,
+                False,
+                np.True_,
+                float(start),
+                float("inf"),
+                start - 1,
+                start + n,
+                [start],
+                np.array([start]),
+                np.array(float(start)),
+                *common_bad,
             ),
         )
     assert isinstance(space, gymnasium.spaces.Box)
     shape, low, high = space.shape, space.low, space.high
     size = math.prod(shape)
     inside = st.lists(st.floats(0.0, 1.0), min_size=size, max_size=size).map(
-        lambda u: (low + np.array(u).reshape(shape) * (high - low))
+        lambda u: low + np.array(u).reshape(shape) * (high - low)
     )
     middle = (low + high) / 2
-    with_entry = lambda value, dtype=None: np.array(  # noqa: E731
-        [value] + middle.ravel().tolist()[1:], dtype=dtype
-    ).reshape(shape)
+    with_entry = (
+        lambda value, dtype=None: np.array(  # noqa: E731
+            [value] + middle.ravel().tolist()[1:], dtype=dtype
+        ).reshape(shape)
+    )
     return _half_and_half(
         _valid(
             inside | inside.map(lambda a: a.astype(space.dtype)) | inside.map(np.ndarray.tolist)

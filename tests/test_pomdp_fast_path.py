@@ -16,12 +16,12 @@ from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
 from stackelberg_zoo.envs.pomdp import FollowerSpec, MultiplicativeWeightsResponse, StackelbergPOMDP
-from stackelberg_zoo.envs.pomdp.followers import (
-    _data_equal,
-    _exp_weights_list,
-    _float32_array,
-    _MultiplicativeWeightsBank,
-    _relative_exps,
+from stackelberg_zoo.envs.pomdp.followers.certificate import data_equal
+from stackelberg_zoo.envs.pomdp.followers.mw import (
+    MultiplicativeWeightsBank,
+    exp_weights_list,
+    float32_array,
+    relative_exps,
 )
 from stackelberg_zoo.envs.pomdp.gym import StackelbergPOMDPEnv
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
@@ -132,7 +132,7 @@ def test_fast_path_trajectories_equal_the_reference_bit_for_bit(setting, kwargs,
     assert reference[0][3] is False
     assert len(fast) == len(reference)
     for k, (a, b) in enumerate(zip(fast, reference, strict=True)):
-        assert _data_equal(a[:3] + a[4:] if k == 0 else a, b[:3] + b[4:] if k == 0 else b), (
+        assert data_equal(a[:3] + a[4:] if k == 0 else a, b[:3] + b[4:] if k == 0 else b), (
             f"step {k} differs:\nfast      {a}\nreference {b}"
         )
 
@@ -196,7 +196,7 @@ def test_a_non_canonical_action_rewrites_the_follower_table_as_the_reference_doe
 
     fast, reference = play(True), play(False)
     assert fast[0] == reference[0]  # strategy, rounds, gaps and certificate
-    assert _data_equal(fast[1:], reference[1:])
+    assert data_equal(fast[1:], reference[1:])
     assert fast[0].gaps is not None
 
 
@@ -223,7 +223,7 @@ scores_lists = st.lists(
 def test_python_strategy_equals_exp_weights_strategy(scores, eps):
     eta = float(np.log1p(eps))
     expected = exp_weights_strategy(np.array(scores), eta)
-    np.testing.assert_array_equal(np.array(_exp_weights_list(scores, eta)), expected)
+    np.testing.assert_array_equal(np.array(exp_weights_list(scores, eta)), expected)
 
 
 @settings(max_examples=200, deadline=None)
@@ -231,7 +231,7 @@ def test_python_strategy_equals_exp_weights_strategy(scores, eps):
 def test_python_features_equal_normalised_weights(tables, eps):
     eta = float(np.log1p(eps))
     expected = np.concatenate([normalised_weights(np.array(t), eta) for t in tables])
-    result = _float32_array(_relative_exps(tables, eta))
+    result = float32_array(relative_exps(tables, eta))
     np.testing.assert_array_equal(result, expected.astype(np.float32))
 
 
@@ -240,7 +240,7 @@ def test_python_mw_bank_equals_the_learner_bit_for_bit(n_actions):
     rng = np.random.default_rng(n_actions)
     spec = FollowerSpec((3, 2), (n_actions, 4), np.full((3, 2), 1 / 6))
     eps = 0.07
-    bank = _MultiplicativeWeightsBank(spec, eps)
+    bank = MultiplicativeWeightsBank(spec, eps)
     learners = [
         MultiplicativeWeights((3,), n_actions, eps=eps),
         MultiplicativeWeights((2,), 4, eps=eps),

@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the ids)
-from stackelberg_zoo.envs.pomdp import MultiplicativeWeightsResponse, Phase
+from stackelberg_zoo.envs.pomdp import (
+    Exp3Response,
+    HedgeResponse,
+    MultiplicativeWeightsResponse,
+    Phase,
+    RegretMatchingResponse,
+    ResponseAlgorithm,
+)
+from stackelberg_zoo.envs.pomdp.followers import follower_models
 from stackelberg_zoo.envs.pomdp.gym import StackelbergPOMDPEnv
 from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS, pomdp_setting
 from stackelberg_zoo.envs.pomdp.vector import StackelbergPOMDPVectorEnv
@@ -205,8 +213,15 @@ def test_bad_actions_and_arguments_raise_naming_the_value():
         vector.reset(seed=[1, 2])
     with pytest.raises(ValueError, match="reset options"):
         vector.reset(options={"x": 1})
-    with pytest.raises(ValueError, match=r"'hedge'|Hedge"):
-        StackelbergPOMDPVectorEnv(2, "normal_form", followers="hedge")
+
+    # A model that implements only the single environment is refused (every built-in one
+    # has a batched kernel).
+    class SingleOnly(ResponseAlgorithm):
+        def build(self, spec, n_response):
+            raise AssertionError("not called")
+
+    with pytest.raises(ValueError, match="has no batched implementation"):
+        StackelbergPOMDPVectorEnv(2, "normal_form", followers=SingleOnly())
     with pytest.raises(ValueError, match="empirical"):
         StackelbergPOMDPVectorEnv(
             2, "normal_form", followers=MultiplicativeWeightsResponse(reward_play="empirical")
@@ -277,3 +292,66 @@ def test_copies_follow_the_single_env_with_many_follower_actions():
             np.testing.assert_array_equal(
                 vector.pomdp.cumulative_gains(0)[b], single_cumulative_gains(env, 0)
             )
+
+
+# -- every follower model, step for step -------------------------------------------------------
+
+WIDE = np.random.default_rng(11)
+WIDE_GAME = {  # 9 follower actions, one type: the layout where numpy's sums turn pairwise
+    "leader_payoffs": WIDE.random((3, 9)).round(3),
+    "follower_payoffs": WIDE.random((3, 9)).round(3),
+}
+MODEL_SETTINGS = [
+    ("normal_form", {"n_response": 30, "n_reward": 2}),
+    ("normal_form", {**WIDE_GAME, "n_response": 40, "n_reward": 3}),
+    ("simple_allocation", {"n_messages": 2, "prior": [0.5, 0.3, 0.2], "n_response": 45}),
+    ("mspm", {"values": "uniform", "n_values": 2, "n_messages": 2, "n_response": 40}),
+]
+MODELS = [
+    *(name for name in follower_models() if name != "multiplicative_weights"),  # an alias
+    HedgeResponse(eta=0.5, reward_play="sample"),
+    RegretMatchingResponse(plus=True, reward_play="sample"),
+    Exp3Response(gamma=0.3, reward_play="sample"),
+]
+
+
+def single_rounds(env):
+    return env.unwrapped.pomdp.followers.rounds
+
+
+@pytest.mark.parametrize("followers", MODELS, ids=repr)
+@pytest.mark.parametrize(("setting", "kwargs"), MODEL_SETTINGS)
+def test_every_follower_model_follows_the_single_env_step_for_step(followers, setting, kwargs):
+    """Two copies, two whole episodes each: observations, rewards, critic states (the
+    learners' features), round counts and the reward-phase strategies agree exactly."""
+    kwargs = {**kwargs, "followers": followers}
+    seeds = [21, 4]
+    vector = StackelbergPOMDPVectorEnv(len(seeds), setting, **kwargs)
+    singles = [StackelbergPOMDPEnv(setting, **kwargs) for _ in seeds]
+    obs, infos = vector.reset(seed=seeds)
+    for b, (env, seed) in enumerate(zip(singles, seeds, strict=True)):
+        observation, info = env.reset(seed=seed)
+        np.testing.assert_array_equal(obs[b], observation)
+        np.testing.assert_array_equal(infos["state"][b], info["state"])
+    rng = np.random.default_rng(3)
+    episodes = np.zeros(len(seeds), dtype=int)
+    strategies_compared = 0
+    while episodes.min() < 2:
+        actions = random_actions(vector.single_action_space, rng, len(seeds))
+        batched = vector.step(actions)
+        for b, env in enumerate(singles):
+            pomdp = env.unwrapped.pomdp
+            outcome = env.step(actions[b])
+            assert_same_step(b, outcome, batched)
+            if outcome[2]:
+                episodes[b] += 1
+                env.reset()
+                continue
+            assert vector.pomdp.rounds[b] == pomdp.followers.rounds
+            if outcome[4]["phase"] == Phase.RESPONSE and pomdp.phase == Phase.REWARD:
+                for mine, theirs in zip(
+                    vector.pomdp.followers.strategy(b), pomdp.followers.strategy(), strict=True
+                ):
+                    np.testing.assert_array_equal(mine, theirs)
+                strategies_compared += 1
+    assert strategies_compared >= 2 * len(seeds)

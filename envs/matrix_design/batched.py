@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
-from stackelberg_zoo.envs.pomdp.batched import BatchedGame, first_bad
+from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame, first_bad
 
 
 class BatchedMatrixDesign(BatchedGame):

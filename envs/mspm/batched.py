@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
-from stackelberg_zoo.envs.pomdp.batched import BatchedGame, first_bad, row_any
+from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame, first_bad
+from stackelberg_zoo.envs.pomdp.commitment import row_any
 
 
 class BatchedSequentialPriceMechanism(BatchedGame):

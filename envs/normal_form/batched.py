@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
-from stackelberg_zoo.envs.pomdp.batched import BatchedGame, first_bad
+from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame, first_bad
 
 
 class BatchedNormalForm(BatchedGame):

@@ -41,7 +41,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _check_count, _copy_element
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, copy_element
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.gym import (
     RENDER_MODES,
@@ -49,7 +49,7 @@ from stackelberg_zoo.envs.pomdp.gym import (
     check_render_mode,
     render_pomdp,
 )
-from stackelberg_zoo.envs.validation import ActionCheck
+from stackelberg_zoo.envs.validation import ActionCheck, check_count
 
 LEADER = "leader_0"
 """The only agent."""
@@ -97,7 +97,7 @@ class raw_env(AECEnv, EzPickle):
         )
         super().__init__()
         self.render_mode = check_render_mode(render_mode)
-        self.max_cycles = None if max_cycles is None else _check_count("max_cycles", max_cycles)
+        self.max_cycles = None if max_cycles is None else check_count("max_cycles", max_cycles)
         self.pomdp: StackelbergPOMDP = build_pomdp(
             setting, followers, n_response, n_reward, commitment, diagnostics, game_kwargs
         )
@@ -180,7 +180,7 @@ class raw_env(AECEnv, EzPickle):
     def observe(self, agent: str) -> Any:
         """The leader's current base-game observation (a fresh copy)."""
         self._check_agent(agent)
-        return _copy_element(self.pomdp.observation)
+        return copy_element(self.pomdp.observation)
 
     def state(self) -> np.ndarray:
         """``float32[state_space.shape]``: what a centralized critic may see."""

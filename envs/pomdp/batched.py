@@ -13,39 +13,32 @@ observations, rewards, terminations, phases, the follower weight tables and the 
 state agree exactly (``tests/test_vector_env.py`` checks it, several whole episodes, every
 setting). Two choices make that possible:
 
-* *One uniform stream per copy.* The single environment draws every random quantity (type
-  profiles and follower actions, by inverse CDF) from ``rng.random()``, one double at a time.
-  Copy ``b`` owns a ``np.random.Generator`` made exactly as Gymnasium makes the single env's
-  and consumes the same doubles in the same order, read from a block buffer ``[B, K]``
-  refilled per copy (``Generator.random(K)`` yields the same doubles as ``K`` calls of
-  ``Generator.random()``). Copies that need no randomness in a step consume none.
-* *The same floating-point operations.* Both run their followers through the one
-  :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` class (here one
-  learner per follower with batch ``(B, T_i)``, updated at the realised types by
-  ``update_rows``; its reductions over actions run left to right, so a learner's bits do
-  not depend on the batch it sits in); sampling compares ``u · Σ`` against the row's
-  cumulative sum; the settings' batched games (``envs/<setting>/batched.py``) reproduce
-  their scalar games' arithmetic.
+* *One uniform stream per copy* (:mod:`.streams`): copy ``b`` consumes the doubles of a
+  generator made exactly as Gymnasium makes the single env's, in the single env's order.
+  Copies that need no randomness in a step consume none.
+* *The same floating-point operations.* Each follower model's batched kernel
+  (:class:`~.followers.BatchedResponder`, in the model's own module) runs the single
+  environment's learners on batches ``(B, T_i)`` whose reductions over actions run as in the
+  single environment, so a learner's bits do not depend on the batch it sits in; sampling
+  compares ``u · Σ`` against the row's cumulative sum; the settings' batched games
+  (``envs/<setting>/batched.py``) reproduce their scalar games' arithmetic.
 
 A slow, readable oracle is therefore not needed: the single environment is the oracle.
 
-**Followers.** The paper's multiplicative weights (:class:`~.followers.
-MultiplicativeWeightsResponse`, ``"mw"``) with reward-phase play ``"argmax"`` (paper) or
-``"sample"``. Tables ``cumulative gains [B, T_i, A_i]`` per follower (the weights are
-``(1+ε)^{cumulative gains}``), updated only at the realised type, one counterfactual sweep
-per ``Σ_i A_i`` response sub-games, a partial sweep at the end of the phase dropped
-(the learners: :class:`~stackelberg_zoo.equilibrium.learners.MultiplicativeWeights` with
-batch ``(B, T_i)``). Other
-response algorithms and ``"empirical"`` play are rejected with a ``ValueError`` naming them
-(use the single environment for those).
+**Followers.** Any follower model whose :class:`~.followers.ResponseAlgorithm` has a batched
+form (:meth:`~.followers.ResponseAlgorithm.batched`): every registered one (``"mw"``,
+``"hedge"``, ``"regret_matching"``, ``"regret_matching_plus"``, ``"exp3"``,
+``"best_response"``), with reward-phase play ``"argmax"`` or ``"sample"``. A model without a
+batched form and ``"empirical"`` play are rejected with a ``ValueError`` naming them (use the
+single environment for those). The core owns phases, commitment, autoreset and the critic's
+state; the kernel chooses the queries, learns from their outcomes and plays the reward
+phase.
 
-**Commitment.** Each setting's batched game numbers its finitely many leader observations
-(``observation_ids``); the committed actions live in a per-copy cache
-``[B, n_observation_ids, *action_shape]`` with a filled mask, cleared when the copy starts an
-episode. The first action at an observation binds; later different ones are replaced and
-flagged (``replaced``), exactly as in the single environment. Unlike the single environment,
-actions are validated (and cast to the action space's dtype) *before* commitment replaces
-them, so an out-of-space action raises even where the committed one would have been applied.
+**Commitment** (:mod:`.commitment`): the first action at an observation binds; later
+different ones are replaced and flagged (``replaced``), exactly as in the single environment.
+Unlike the single environment, actions are validated (and cast to the action space's dtype)
+*before* commitment replaces them, so an out-of-space action raises even where the committed
+one would have been applied.
 
 **Autoreset.** A copy whose episode ends is reset within the same step (Gymnasium's
 ``SAME_STEP`` mode): the step returns the first observation of its next episode and keeps
@@ -59,206 +52,37 @@ phase.
 
 from __future__ import annotations
 
-import abc
 import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
-from gymnasium.utils import seeding
 
 from stackelberg_zoo.envs import registry
 from stackelberg_zoo.envs.core import EconomicGame
+from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
+from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
 from stackelberg_zoo.envs.pomdp.episode import (
     MAX_INDUCED_PROFILES,
+    DiagnosticsSource,
     Phase,
     ResponseReport,
-    _check_count,
-    _check_flag,
-    _DiagnosticsSource,
     default_phase_lengths,
 )
 from stackelberg_zoo.envs.pomdp.followers import (
+    BatchedResponder,
     FollowerSpec,
-    MultiplicativeWeightsResponse,
     ResponseAlgorithm,
-    _LearnerSnapshot,
-    _read_only,
     response_algorithm,
 )
-from stackelberg_zoo.envs.validation import check_real_kind
-from stackelberg_zoo.equilibrium import bounds
-from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights, normalised_weights
-
-UNIFORM_BLOCK = 256
-"""Doubles drawn per refill of a copy's uniform buffer."""
-
-MAX_OBSERVATION_IDS = 1 << 16
-"""The largest number of distinct leader observations the commitment cache holds per copy."""
-
-
-def first_bad(mask: np.ndarray) -> int:
-    """The first index where the boolean ``mask`` is true (for error messages)."""
-    return int(np.flatnonzero(mask)[0])
-
-
-SMALL_AXIS = 7
-"""Rows up to this long are reduced column by column: numpy's ``axis=1`` reductions cost far
-more than the arithmetic on short rows (max and ``or`` are exact in any order)."""
-
-
-def row_max(x: np.ndarray) -> np.ndarray:
-    """``[k]`` the row maxima of ``x [k, A]``."""
-    if x.shape[1] > SMALL_AXIS:
-        return x.max(axis=1)
-    top = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        np.maximum(top, x[:, j], out=top)
-    return top
-
-
-def row_any(x: np.ndarray) -> np.ndarray:
-    """``bool[k]`` whether each row of the boolean ``x [k, A]`` has a true entry."""
-    if x.shape[1] > SMALL_AXIS:
-        return x.any(axis=1)
-    found = x[:, 0].copy()
-    for j in range(1, x.shape[1]):
-        found |= x[:, j]
-    return found
-
-
-def inverse_cdf(rows: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
-    """``int64[k]``: for each row, the index whose cumulative sum first exceeds ``u · Σ row``.
-
-    The single env's ``_sample_row`` (``searchsorted(cumsum, u * total, side="right")``,
-    capped at the last index), with the cumulative sums formed in the same order.
-    """
-    width = rows.shape[1]
-    running = rows[:, 0].copy()
-    sums = [running]
-    for j in range(1, width):
-        running = running + rows[:, j]
-        sums.append(running)
-    target = uniforms * running
-    chosen = (sums[0] <= target).astype(np.int64)
-    for partial in sums[1:]:
-        chosen += partial <= target
-    return np.minimum(chosen, width - 1, out=chosen)
-
+from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
+from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
+from stackelberg_zoo.envs.pomdp.streams import UniformStreams
+from stackelberg_zoo.envs.validation import check_count, check_flag
+from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
 
 # -- the per-setting vectorised sub-game ---------------------------------------------------------
-
-
-class BatchedGame(abc.ABC):
-    """One setting's sub-game logic for ``B`` environments at once, on arrays.
-
-    The batched POMDP keeps every copy inside a sub-game at all times (the next one starts in
-    the step that ends the last), so :meth:`leader_step` acts on the whole batch. Every
-    sub-game must give the leader at least one turn. Subclasses must reproduce their scalar
-    game's arithmetic exactly.
-
-    Args:
-        game: The scalar game (the source of every table and hyperparameter).
-        num_envs: ``B``.
-
-    Attributes:
-        n_observation_ids: How many distinct leader observations there are (ids are
-            ``0..n_observation_ids - 1``).
-    """
-
-    n_observation_ids: int
-
-    def __init__(self, game: EconomicGame, num_envs: int):
-        self.game = game
-        self.num_envs = num_envs
-        self.action_space = game.leader_action_space
-        self.observation_space = game.leader_observation_space
-        self.all_over = np.ones(num_envs, dtype=bool)
-        self.all_over.setflags(write=False)
-
-    @abc.abstractmethod
-    def start(self, index: np.ndarray | slice, types: np.ndarray, actions: np.ndarray) -> None:
-        """Begin sub-games in copies ``index`` at ``types`` and ``actions [k, n]``.
-
-        ``index`` is a sorted ``int64[k]`` or ``slice(None)`` (every copy).
-        """
-
-    @abc.abstractmethod
-    def observation_ids(self) -> np.ndarray:
-        """``int64[B]`` the id of every copy's current leader observation (do not modify)."""
-
-    @abc.abstractmethod
-    def observations(self) -> np.ndarray:
-        """``[B, ...]`` every copy's leader observation (a fresh array, the space's dtype)."""
-
-    @abc.abstractmethod
-    def flat_observations(self) -> np.ndarray:
-        """``float32[B, d]`` the observations flattened as ``gymnasium.spaces.flatten`` does."""
-
-    @abc.abstractmethod
-    def check_actions(self, actions: Any) -> np.ndarray:
-        """Validate a batch of leader actions; return them in the action space's dtype.
-
-        Raises:
-            TypeError: On the wrong kind or shape of array.
-            ValueError: On an action outside the setting's action space (the message names
-                the value and the env index).
-        """
-
-    @abc.abstractmethod
-    def leader_step(self, actions: np.ndarray) -> np.ndarray:
-        """Apply one (checked) leader action in every copy; return ``bool[B]`` sub-game over."""
-
-    @abc.abstractmethod
-    def outcome(self, index: np.ndarray | slice) -> tuple[np.ndarray, np.ndarray]:
-        """Utilities of the ended sub-games ``index``: leader ``[k]``, followers ``[k, n]``.
-
-        ``index`` is a sorted ``int64[k]`` or ``slice(None)`` (every copy).
-        """
-
-    def as_box_actions(self, actions: Any, shape: tuple[int, ...]) -> np.ndarray:
-        """``actions`` as a ``[B, *shape]`` array of the ``Box`` action space's dtype.
-
-        Raises:
-            TypeError: If it is not real-valued (bools, complex numbers and strings are
-                refused) or has another shape.
-        """
-        dtype = self.action_space.dtype
-        check_real_kind("the leader's actions", actions)  # no bools, complex, strings
-        try:
-            array = np.ascontiguousarray(actions, dtype=dtype)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"the leader's actions must be numeric, got {actions!r}") from error
-        expected = (self.num_envs,) + shape
-        if array.shape != expected:
-            raise TypeError(
-                f"the leader's actions must have shape {expected}, got shape {array.shape}"
-            )
-        return array
-
-    def as_discrete_actions(self, actions: Any, n: int, what: str) -> np.ndarray:
-        """``actions`` as ``int64[B]``, each in ``[0, n)``; ``what`` names one in messages.
-
-        Raises:
-            TypeError: If it is not an integer array of shape ``[B]``.
-            ValueError: If an action is out of range (the message names the env index).
-        """
-        B = self.num_envs
-        check_real_kind("the leader's actions", actions)  # no bools, even inside a list
-        actions = np.asarray(actions)
-        if actions.shape != (B,) or actions.dtype.kind not in "iu":
-            raise TypeError(
-                f"the leader's actions must be an integer array of shape ({B},), got "
-                f"{actions.dtype} array of shape {actions.shape}: {actions!r}"
-            )
-        bad = (actions < 0) | (actions >= n)
-        if bad.any():
-            b = first_bad(bad)
-            raise ValueError(
-                f"the {what} must be in [0, {n}), got {actions[b].item()!r} at env index {b}"
-            )
-        return actions.astype(np.int64, copy=False)
 
 
 def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
@@ -275,43 +99,6 @@ def batched_game(game: EconomicGame, num_envs: int) -> BatchedGame:
             f"{batched}); use the single StackelbergPOMDP for {game!r}"
         )
     return registry.load(setting.batched_game)(game, num_envs)
-
-
-# -- per-copy uniform streams --------------------------------------------------------------------
-
-
-class UniformStreams:
-    """One ``np.random.Generator`` per copy, read one double at a time from block buffers.
-
-    Copy ``b`` consumes exactly the doubles ``generators[b].random()`` would return, in order.
-
-    Args:
-        num_envs: ``B``.
-        block: Doubles per refill.
-    """
-
-    def __init__(self, num_envs: int, block: int = UNIFORM_BLOCK):
-        self.block = block
-        self.generators: list[np.random.Generator | None] = [None] * num_envs
-        self._buffer = np.zeros((num_envs, block))
-        self._cursor = np.full(num_envs, block, dtype=np.int64)
-
-    def seed(self, index: int, generator: np.random.Generator) -> None:
-        """Give copy ``index`` a fresh generator (its buffer is emptied)."""
-        self.generators[index] = generator
-        self._cursor[index] = self.block
-
-    def draw(self, index: np.ndarray) -> np.ndarray:
-        """One double for each copy in ``index`` (``int64[k]``, no repeats)."""
-        cursor = self._cursor[index]
-        empty = cursor == self.block
-        if empty.any():
-            for b in index[empty].tolist():
-                self._buffer[b] = self.generators[b].random(self.block)
-            cursor[empty] = 0
-        values = self._buffer[index, cursor]
-        self._cursor[index] = cursor + 1
-        return values
 
 
 # -- results -----------------------------------------------------------------------------------
@@ -372,8 +159,9 @@ class BatchedStackelbergPOMDP:
     Args:
         game: The setting's scalar game (of a setting with a ``batched_game``).
         num_envs: ``B >= 1``.
-        followers: ``"mw"`` or a :class:`~.followers.MultiplicativeWeightsResponse`
-            (``reward_play`` ``"argmax"`` or ``"sample"``).
+        followers: A registered follower model name or a
+            :class:`~.followers.ResponseAlgorithm` with a batched form (``reward_play``
+            ``"argmax"`` or ``"sample"``).
         n_response: Response sub-games per episode; ``None``: the setting's default.
         n_reward: Reward sub-games per episode; ``None``: the setting's default.
         commitment: The first action at each observation binds for the episode.
@@ -399,28 +187,16 @@ class BatchedStackelbergPOMDP:
     ):
         if not isinstance(game, EconomicGame):
             raise TypeError(f"game must be an EconomicGame, got {type(game).__name__}: {game!r}")
-        B = _check_count("num_envs", num_envs)
+        B = check_count("num_envs", num_envs)
         if n_response is None or n_reward is None:
             default_response, default_reward = default_phase_lengths(game)
             n_response = default_response if n_response is None else n_response
             n_reward = default_reward if n_reward is None else n_reward
-        self.n_response = _check_count("n_response", n_response)
-        self.n_reward = _check_count("n_reward", n_reward)
-        self.commitment = _check_flag("commitment", commitment)
-        self.diagnostics = _check_flag("diagnostics", diagnostics)
-        algorithm = response_algorithm(followers)
-        if not isinstance(algorithm, MultiplicativeWeightsResponse):
-            raise ValueError(
-                f"the batched Stackelberg POMDP implements the paper's multiplicative weights "
-                f"followers ('mw') only, got {algorithm!r}; use the single-environment "
-                f"StackelbergPOMDP for other response algorithms"
-            )
-        if algorithm.reward_play not in ("argmax", "sample"):
-            raise ValueError(
-                f"the batched Stackelberg POMDP implements reward_play 'argmax' and 'sample', "
-                f"got {algorithm.reward_play!r}; use the single-environment StackelbergPOMDP"
-            )
-        self.algorithm = algorithm
+        self.n_response = check_count("n_response", n_response)
+        self.n_reward = check_count("n_reward", n_reward)
+        self.commitment = check_flag("commitment", commitment)
+        self.diagnostics = check_flag("diagnostics", diagnostics)
+        self.algorithm = response_algorithm(followers)
         self.game = game
         self.num_envs = B
         self.batch = batched_game(game, B)
@@ -432,46 +208,15 @@ class BatchedStackelbergPOMDP:
         n = spec.n_followers
         self._n = n
         self._arange = np.arange(B)
-        self._log_base = math.log1p(algorithm.eps)
-        self._sample_play = algorithm.reward_play == "sample"
-
-        # Types: inverse CDF over the flattened prior, as FollowerSpec.sample_types.
-        self._type_cdf = spec._cdf
-        self._type_last = spec._last
-        self._type_fixed = spec._first == spec._last
-        self._type_profiles = spec._profiles
-
-        # The sweep: query q plays action _order_action[q] for follower _order_follower[q].
-        self._order_follower = np.array(
-            [i for i in range(n) for _ in range(spec.n_actions[i])], dtype=np.int64
+        self._n_profiles = math.prod(spec.n_types) * math.prod(spec.n_actions)
+        self._track = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        self.streams = UniformStreams(B)
+        # The follower model's batched kernel (ValueError if it has none).
+        self.followers: BatchedResponder = self.algorithm.batched(
+            spec, self.n_response, B, self.streams.draw, self._track
         )
-        self._order_action = np.array(
-            [b for i in range(n) for b in range(spec.n_actions[i])], dtype=np.int64
-        )
-        self._sweep = int(self._order_follower.size)
-        self.max_rounds = self.n_response // self._sweep
-
-        # Follower learners, one per follower i with batch (B, T_i): learner b * T_i + t (flat
-        # index) is copy b's learner at type t. Plus per-copy bookkeeping [B, T_i].
-        self._learners = [
-            MultiplicativeWeights((B, t), a, eps=algorithm.eps)
-            for t, a in zip(spec.n_types, spec.n_actions, strict=True)
-        ]
-        self._n_types = spec.n_types
-        self._realised = [np.zeros((B, t)) for t in spec.n_types]
-        self._range = [np.zeros((B, t)) for t in spec.n_types]
-        self._gains = [np.zeros((B, a)) for a in spec.n_actions]
-        self._gains_flat = [g.reshape(-1) for g in self._gains]
-        self._greedy = [np.zeros((B, t), dtype=np.int64) for t in spec.n_types]
-        self._final = [
-            np.zeros((B, t, a)) for t, a in zip(spec.n_types, spec.n_actions, strict=True)
-        ]
-        self._position = np.zeros(B, dtype=np.int64)
-        self._sweep_types = np.zeros((B, n), dtype=np.int64)
-        self._current = np.zeros((B, n), dtype=np.int64)
         self._types = np.zeros((B, n), dtype=np.int64)
         self._actions = np.zeros((B, n), dtype=np.int64)
-        self.rounds = np.zeros(B, dtype=np.int64)
 
         # Episode bookkeeping.
         self.phase = np.zeros(B, dtype=np.int8)
@@ -480,21 +225,30 @@ class BatchedStackelbergPOMDP:
         self._length = np.zeros(B, dtype=np.int64)
         self._policy_changed = np.zeros(B, dtype=bool)
 
-        # Commitment cache.
-        n_ids = self.batch.n_observation_ids
-        if n_ids > MAX_OBSERVATION_IDS:
-            raise ValueError(
-                f"the game has {n_ids} distinct leader observations, more than "
-                f"MAX_OBSERVATION_IDS={MAX_OBSERVATION_IDS} the commitment cache holds"
-            )
-        action_shape = self.action_space.shape
-        self._n_ids = n_ids
-        self._cache = np.zeros((B * n_ids,) + action_shape, dtype=self.action_space.dtype)
-        self._filled = np.zeros(B * n_ids, dtype=bool)
-        self._id_base = self._arange * n_ids
-        self._action_ndim = len(action_shape)
+        self._commitments = CommitmentCache(
+            B,
+            self.batch.n_observation_ids,
+            self.action_space,
+            self.observation_space if self._track else None,
+        )
 
-        # The critic's state: [flat observation, phase, progress, features].
+        self._init_state()
+
+        # Diagnostics: the induced game as queried.
+        if self._track:
+            dims = spec.n_types + spec.n_actions
+            self._strides = np.array([math.prod(dims[k + 1 :]) for k in range(len(dims))])
+            self._table = np.zeros((B, n, self._n_profiles))
+            self._known = np.zeros((B, self._n_profiles), dtype=bool)
+            self._profile = np.zeros(B, dtype=np.int64)
+        self._started = False
+
+    def _init_state(self) -> None:
+        """The critic's state ``[flat observation, phase, progress, features]``: space, buffer.
+
+        The followers write their features into the buffer's last columns (a view).
+        """
+        B = self.num_envs
         self._observation_size = _flat_space(self.observation_space)
         space = self.observation_space
         self._flat_is_observation = (
@@ -502,40 +256,18 @@ class BatchedStackelbergPOMDP:
             and len(space.shape) == 1
             and space.dtype == np.float32
         )
-        sizes = [t * a for t, a in zip(spec.n_types, spec.n_actions, strict=True)]
-        self._feature_slices = []
-        start = self._observation_size + 2
-        for size in sizes:
-            self._feature_slices.append(slice(start, start + size))
-            start += size
-        self.state_size = start
-        low = np.concatenate(
-            [gymnasium.spaces.flatten_space(self.observation_space).low, [0.0, 0.0]]
-            + [np.full(s, -1.0) for s in sizes]
-        )
-        high = np.concatenate(
-            [gymnasium.spaces.flatten_space(self.observation_space).high, [1.0, 1.0]]
-            + [np.full(s, 1.0) for s in sizes]
-        )
+        n_features = self.followers.state_size
+        self._features = slice(self._observation_size + 2, self._observation_size + 2 + n_features)
+        self.state_size = self._features.stop
+        flat = gymnasium.spaces.flatten_space(self.observation_space)
+        low = np.concatenate([flat.low, [0.0, 0.0], np.full(n_features, -1.0)])
+        high = np.concatenate([flat.high, [1.0, 1.0], np.full(n_features, 1.0)])
         self.state_space = gymnasium.spaces.Box(
             low.astype(np.float32), high.astype(np.float32), dtype=np.float32
         )
         self._state = np.zeros((B, self.state_size), dtype=np.float32)
-
-        # Diagnostics: the induced game as queried, and the rounds' play.
-        self._n_profiles = math.prod(spec.n_types) * math.prod(spec.n_actions)
-        self._track = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
-        if self._track:
-            dims = spec.n_types + spec.n_actions
-            self._strides = np.array([math.prod(dims[k + 1 :]) for k in range(len(dims))])
-            self._table = np.zeros((B, n, self._n_profiles))
-            self._known = np.zeros((B, self._n_profiles), dtype=bool)
-            self._profile = np.zeros(B, dtype=np.int64)
-            self._round_types = np.zeros((B, max(self.max_rounds, 1), n), dtype=np.int64)
-            self._round_actions = np.zeros((B, max(self.max_rounds, 1), n), dtype=np.int64)
-
-        self.streams = UniformStreams(B)
-        self._started = False
+        self._state[:, self._features] = self.followers.features
+        self.followers.features = self._state[:, self._features]
 
     # -- episodes ----------------------------------------------------------------------------
 
@@ -572,39 +304,16 @@ class BatchedStackelbergPOMDP:
 
     def _reset_envs(self, index: np.ndarray) -> None:
         """Start a new episode in copies ``index``."""
-        copies = np.zeros(self.num_envs, dtype=bool)
-        copies[index] = True
-        for i in range(self._n):
-            self._learners[i].reset(np.repeat(copies[:, None], self._n_types[i], axis=1))
-            self._realised[i][index] = 0.0
-            self._range[i][index] = 0.0
-        self._position[index] = 0
-        self.rounds[index] = 0
+        self.followers.reset(index)
         self.phase[index] = Phase.RESPONSE
         self.done[index] = 0
         self._return[index] = 0.0
         self._length[index] = 0
         self._policy_changed[index] = False
-        self._filled.reshape(self.num_envs, -1)[index] = False
+        self._commitments.clear(index)
         if self._track:
             self._known[index] = False
-        self._update_features(index)
         self._begin(index)
-
-    def _rows(self, i: int, index: np.ndarray, types: np.ndarray) -> np.ndarray:
-        """``[k, A_i]`` follower ``i``'s MW mixed strategy at ``types`` in copies ``index``."""
-        rows = index * self._n_types[i] + types if self._n_types[i] > 1 else self._select(index)
-        return self._learners[i].strategy_rows(rows).T
-
-    def _sample_rows(self, rows: np.ndarray, index: np.ndarray) -> np.ndarray:
-        """One action per row by inverse CDF on one uniform of each copy (``_sample_row``)."""
-        return inverse_cdf(rows, self.streams.draw(index))
-
-    def _sample_types(self, index: np.ndarray) -> np.ndarray:
-        if self._type_fixed:
-            return np.broadcast_to(self._type_profiles[self._type_last], (index.size, self._n))
-        k = np.searchsorted(self._type_cdf, self.streams.draw(index), side="right")
-        return self._type_profiles[np.minimum(k, self._type_last)]
 
     def _select(self, index: np.ndarray) -> np.ndarray | slice:
         """``index`` itself, or ``slice(None)`` when it holds every copy (much faster)."""
@@ -626,50 +335,22 @@ class BatchedStackelbergPOMDP:
         self.batch.start(select, self._types[select], self._actions[select])
 
     def _begin_response(self, index: np.ndarray) -> None:
-        """The next response query of copies ``index``: a new sweep where one is due."""
+        """The followers' next response query in copies ``index``."""
         select = self._select(index)
-        position = self._position[select]
-        due = position == 0
-        if due.any():
-            fresh = index if due.all() else index[due]
-            types = self._sample_types(fresh)
-            self._sweep_types[self._select(fresh)] = types
-            for i in range(self._n):
-                rows = self._rows(i, fresh, types[:, i])
-                self._current[self._select(fresh), i] = self._sample_rows(rows, fresh)
-        actions = self._current[select].copy()
-        k = actions.shape[0]
-        actions.reshape(-1)[np.arange(k) * self._n + self._order_follower[position]] = (
-            self._order_action[position]
-        )
-        self._types[select] = self._sweep_types[select]
+        types, actions = self.followers.next_queries(index)
+        self._types[select] = types
         self._actions[select] = actions
         if self._track:
-            profile = (self._sweep_types[select] * self._strides[: self._n]).sum(1)
+            profile = (types * self._strides[: self._n]).sum(1)
             profile += (actions * self._strides[self._n :]).sum(1)
             self._profile[select] = profile
 
     def _begin_reward(self, index: np.ndarray) -> None:
         """A reward-phase sub-game in copies ``index``: fresh types, the learned play."""
-        types = self._sample_types(index)
-        actions = np.empty((index.size, self._n), dtype=np.int64)
-        for i in range(self._n):
-            rows = index * self._n_types[i] + types[:, i]
-            if self._sample_play:
-                table = self._final[i].reshape(-1, self._final[i].shape[2])
-                actions[:, i] = self._sample_rows(table.take(rows, axis=0), index)
-            else:
-                actions[:, i] = self._greedy[i].reshape(-1).take(rows)
+        types = self.spec.sample_type_batch(self.streams.draw, index)
         select = self._select(index)
         self._types[select] = types
-        self._actions[select] = actions
-
-    def _update_features(self, index: np.ndarray) -> None:
-        """Write the normalised weight tables (``w / max w`` per follower) into the state."""
-        select = self._select(index)
-        for i, columns in enumerate(self._feature_slices):
-            scores = self._learners[i].cumulative_gains_view()[select].reshape(index.size, -1)
-            self._state[select, columns] = normalised_weights(scores, self._log_base, axis=1)
+        self._actions[select] = self.followers.reward_actions(index, types)
 
     # -- one step ----------------------------------------------------------------------------
 
@@ -685,29 +366,16 @@ class BatchedStackelbergPOMDP:
             raise ValueError("call reset() before step()")
         batch = self.batch
         actions = batch.check_actions(actions)
-        slots = self._arange if self._n_ids == 1 else self._id_base + batch.observation_ids()
-        filled = self._filled[slots]
-        cached = self._cache.take(slots, axis=0)
-        if self._action_ndim:
-            unsigned = np.dtype(f"u{actions.dtype.itemsize}")
-            bits = actions.view(unsigned).reshape(self.num_envs, -1)
-            old = cached.view(unsigned).reshape(self.num_envs, -1)
-            differs = filled & row_any(bits != old)
-            fill = filled.reshape((-1,) + (1,) * self._action_ndim)
-        else:
-            differs = filled & (actions != cached)
-            fill = filled
+        ids = None if self._commitments.n_ids == 1 else batch.observation_ids()
+        cached, filled, differs = self._commitments.bind(actions, ids, self._observation)
         if self.commitment:
+            fill = filled.reshape((-1,) + (1,) * (actions.ndim - 1))
             applied = np.where(fill, cached, actions)
             replaced = differs
         else:
             applied = actions
             replaced = np.zeros(self.num_envs, dtype=bool)
             self._policy_changed |= differs
-        fresh = ~filled
-        if fresh.any():
-            self._cache[slots[fresh]] = actions[fresh]
-            self._filled[slots[fresh]] = True
 
         step_phase = self.phase.copy()
         step_sub_game = self.done.copy()
@@ -723,10 +391,11 @@ class BatchedStackelbergPOMDP:
             self.done[select] += 1
             in_reward = self.phase[select] == Phase.REWARD
             if not in_reward.any():
-                self._observe(ended, followers, reports)
+                self._observe(ended, leader, followers, reports)
             else:
                 if not in_reward.all():
-                    self._observe(ended[~in_reward], followers[~in_reward], reports)
+                    response = ~in_reward
+                    self._observe(ended[response], leader[response], followers[response], reports)
                 reward_index = ended[in_reward]
                 reward[reward_index] = leader[in_reward] / self.n_reward
                 terminated[reward_index] = self.done[reward_index] == self.n_reward
@@ -759,68 +428,25 @@ class BatchedStackelbergPOMDP:
         )
 
     def _observe(
-        self, index: np.ndarray, utilities: np.ndarray, reports: dict[int, ResponseReport]
+        self,
+        index: np.ndarray,
+        leader: np.ndarray,
+        utilities: np.ndarray,
+        reports: dict[int, ResponseReport],
     ) -> None:
-        """Response-phase outcomes of copies ``index``: record the query, maybe end a sweep."""
-        select = self._select(index)
-        position = self._position[select]
-        follower = self._order_follower[position]
-        action = self._order_action[position]
+        """Response-phase outcomes of copies ``index``: record the query, tell the followers."""
         if self._track:
             profile = self._profile[index]
             self._table[index, :, profile] = utilities
             self._known[index, profile] = True
-        for i in range(self._n):
-            width = self._gains[i].shape[1]
-            if self._n == 1:
-                self._gains_flat[i][index * width + action] = utilities[:, i]
-                continue
-            mine = follower == i
-            if mine.any():
-                self._gains_flat[i][index[mine] * width + action[mine]] = utilities[mine, i]
-        position += 1
-        complete = position == self._sweep
-        position[complete] = 0
-        self._position[select] = position
-        if complete.any():
-            self._complete_sweep(index if complete.all() else index[complete])
-        finishing = index[self.done[select] == self.n_response]
+        self.followers.observe(index, leader, utilities)
+        finishing = index[self.done[self._select(index)] == self.n_response]
         if finishing.size:
             self._finish(finishing, reports)
 
-    def _complete_sweep(self, index: np.ndarray) -> None:
-        """Apply a completed sweep in copies ``index`` (update the realised types' rows)."""
-        select = self._select(index)
-        types, current = self._sweep_types[select], self._current[select]
-        if self._track:
-            r = self.rounds[index]
-            self._round_types[index, r] = types
-            self._round_actions[index, r] = current
-        self.rounds[select] += 1
-        for i in range(self._n):
-            t = types[:, i]
-            width = self._gains[i].shape[1]
-            gains = self._gains[i][select]
-            rows = select if self._n_types[i] == 1 else index * self._n_types[i] + t
-            self._learners[i].update_rows(rows, gains.T)
-            realised = gains.reshape(-1)[np.arange(index.size) * width + current[:, i]]
-            self._realised[i].reshape(-1)[rows] += realised
-            spread = row_max(gains) - (-row_max(-gains))
-            ranges = self._range[i].reshape(-1)
-            ranges[rows] = np.maximum(ranges[rows], spread)
-        self._update_features(index)
-
     def _finish(self, index: np.ndarray, reports: dict[int, ResponseReport]) -> None:
         """End the response phase of copies ``index``: fix the reward-phase play."""
-        for i in range(self._n):
-            learner, n_types = self._learners[i], self._n_types[i]
-            if self._sample_play:
-                rows = (index[:, None] * n_types + np.arange(n_types)).reshape(-1)
-                strategy = learner.strategy_rows(rows).T  # [k * T_i, A_i]
-                self._final[i][index] = strategy.reshape(index.size, n_types, -1)
-            else:
-                scores = learner.cumulative_gains_view()[index]
-                self._greedy[i][index] = np.argmax(scores, axis=2)
+        self.followers.finish(index)
         if self.diagnostics:
             for b in index.tolist():
                 reports[b] = self._report(b)
@@ -829,9 +455,14 @@ class BatchedStackelbergPOMDP:
 
     # -- views -------------------------------------------------------------------------------
 
+    @property
+    def rounds(self) -> np.ndarray:
+        """``int64[B]`` completed learning rounds in each copy's current episode."""
+        return self.followers.rounds
+
     def states(self) -> np.ndarray:
         """``float32[B, state_size]`` the centralized critic's view (as the single env's)."""
-        state = self._state
+        state = self._state  # its feature columns are the followers' features (a view)
         k = self._observation_size
         state[:, :k] = self._flat
         state[:, k] = self.phase
@@ -840,37 +471,49 @@ class BatchedStackelbergPOMDP:
         return state.copy()
 
     def cumulative_gains(self, i: int) -> np.ndarray:
-        """``[B, T_i, A_i]`` follower ``i``'s cumulative gains (the log of its MW weights)."""
-        return self._learners[i].cumulative_gains
+        """``[B, T_i, A_i]`` follower ``i``'s cumulative gains (learning followers).
+
+        Raises:
+            ValueError: If the follower model keeps no cumulative gains.
+        """
+        return self._learning("cumulative_gains").cumulative_gains(i)
 
     def weights(self, i: int) -> np.ndarray:
         """``[B, T_i, A_i]`` follower ``i``'s MW weight tables in the paper's scale.
 
         Raises:
             OverflowError: If a weight exceeds the float64 range.
+            ValueError: If the followers are not MW.
         """
-        return self._learners[i].weights()
+        return self.learner(i).weights()
 
     def learner(self, i: int) -> MultiplicativeWeights:
-        """Follower ``i``'s learners, batch ``(B, T_i)`` (read them; do not update them)."""
-        return self._learners[i]
+        """Follower ``i``'s MW learners, batch ``(B, T_i)`` (read them; do not update them).
+
+        Raises:
+            ValueError: If the followers are not MW.
+        """
+        columns = self._learning("learner").learners[i]
+        if not isinstance(columns, MultiplicativeWeightsColumns):
+            raise ValueError(f"learner() needs MW followers, got {self.algorithm!r}")
+        return columns.learner
 
     def type_counts(self, i: int) -> np.ndarray:
-        """``int64[B, T_i]`` completed sweeps at each of follower ``i``'s types."""
-        return self._learners[i].n_updates
+        """``int64[B, T_i]`` completed rounds at each of follower ``i``'s types."""
+        return self._learning("type_counts").type_counts(i)
+
+    def _learning(self, what: str) -> BatchedLearners:
+        if not isinstance(self.followers, BatchedLearners):
+            raise ValueError(f"{what} needs learning followers, got {self.algorithm!r}")
+        return self.followers
 
     def committed_actions(self, b: int) -> dict[int, np.ndarray]:
         """Copy ``b``'s binding action per observation id seen this episode."""
-        n_ids = self._n_ids
-        ids = np.flatnonzero(self._filled[b * n_ids : (b + 1) * n_ids])
-        return {int(k): self._cache[b * n_ids + k].copy() for k in ids}
+        return self._commitments.actions(b)
 
     # -- diagnostics -------------------------------------------------------------------------
 
     def _report(self, b: int) -> ResponseReport:
-        spec, n = self.spec, self._n
-        rounds = int(self.rounds[b])
-        eps = self.algorithm.eps
         reason = None
         if not self._track:
             reason = (
@@ -882,56 +525,19 @@ class BatchedStackelbergPOMDP:
                 "the leader changed its action at an observation within the episode "
                 "(commitment=False), so there is no single induced game"
             )
-        snapshot = _LearnerSnapshot(
-            spec=spec,
-            types=self._round_types[b, :rounds].copy()
-            if self._track
-            else np.zeros((rounds, n), np.int64),
-            actions=self._round_actions[b, :rounds].copy()
-            if self._track
-            else np.zeros((rounds, n), np.int64),
-            counts=tuple(_read_only(self._learners[i].n_updates[b]) for i in range(n)),
-            cumulative_gains=tuple(
-                _read_only(self._learners[i].cumulative_gains_view()[b]) for i in range(n)
-            ),
-            realised=tuple(_read_only(self._realised[i][b]) for i in range(n)),
-            learner_regret=tuple(_read_only(self._learners[i].regret()[b]) for i in range(n)),
-            ranges=tuple(_read_only(self._range[i][b]) for i in range(n)),
-            bound_fn=lambda count, a, delta: bounds.mw_bound(count, a, eps, delta),
-            bound_kind="deterministic",
-        )
-        source = _DiagnosticsSource(
+        source = DiagnosticsSource(
             game=self.game,
-            spec=spec,
-            snapshot=snapshot,
+            spec=self.spec,
+            snapshot=self.followers.snapshot(b),
             reason=reason,
             follower_table=self._table[b].copy() if self._track else None,
             known=self._known[b].copy() if self._track else None,
-            committed={},
-            observation_key=lambda observation: None,
+            committed=self._commitments.policy(b) if self._track else {},
+            observation_key=self._commitments.observation_key if self._track else None,
         )
-        if self._sample_play:
-            strategy = tuple(_read_only(self._final[i][b]) for i in range(n))
-        else:
-            strategy = tuple(
-                _read_only(np.eye(spec.n_actions[i])[self._greedy[i][b]]) for i in range(n)
-            )
         return ResponseReport(
-            strategy=strategy, rounds=rounds, queries=self.n_response, _source=source
+            strategy=self.followers.strategy(b),
+            rounds=int(self.followers.rounds[b]),
+            queries=self.n_response,
+            _source=source,
         )
-
-
-def make_generators(seed: int | list[int | None] | None, num_envs: int) -> list:
-    """Per-copy generators as Gymnasium seeds them: ``seed + b`` for an int, one per entry.
-
-    Raises:
-        ValueError: On a list of the wrong length.
-        gymnasium.error.Error: On a negative or non-integer seed.
-    """
-    if seed is None or isinstance(seed, (int, np.integer)):
-        seeds = [None] * num_envs if seed is None else [int(seed) + b for b in range(num_envs)]
-    else:
-        seeds = list(seed)
-        if len(seeds) != num_envs:
-            raise ValueError(f"need {num_envs} seeds, got {len(seeds)}: {seed!r}")
-    return [seeding.np_random(s)[0] for s in seeds]

@@ -79,11 +79,10 @@ from stackelberg_zoo.envs.pomdp.followers import (
     Responder,
     ResponseAlgorithm,
     ResponseSnapshot,
-    _data_equal,
     response_algorithm,
 )
-from stackelberg_zoo.envs.validation import check_count as _check_count
-from stackelberg_zoo.envs.validation import check_flag as _check_flag
+from stackelberg_zoo.envs.pomdp.followers.certificate import data_equal
+from stackelberg_zoo.envs.validation import check_count, check_flag
 from stackelberg_zoo.equilibrium.games import BayesianGame
 from stackelberg_zoo.equilibrium.gaps import BayesGapReport, bcce_gap
 
@@ -161,7 +160,7 @@ class _Diagnostics(NamedTuple):
 
 
 @dataclass(frozen=True, eq=False)
-class _DiagnosticsSource:
+class DiagnosticsSource:
     """Everything the end-of-phase diagnostics need, copied when the response phase ends."""
 
     game: EconomicGame
@@ -174,6 +173,7 @@ class _DiagnosticsSource:
     observation_key: Callable[[Any], Hashable]
 
     def compute(self) -> _Diagnostics:
+        """The gaps (or why they are unavailable) and the certificate, computed now."""
         if self.snapshot is None:
             return _Diagnostics(None, self.reason, None)
         if self.reason is not None:
@@ -249,7 +249,7 @@ class ResponseReport:
     strategy: tuple[np.ndarray, ...]
     rounds: int
     queries: int
-    _source: _DiagnosticsSource = field(repr=False)
+    _source: DiagnosticsSource = field(repr=False)
 
     @functools.cached_property
     def _diagnostics(self) -> _Diagnostics:
@@ -286,7 +286,7 @@ class ResponseReport:
             return False
         mine = (self.strategy, self.rounds, self.queries, tuple(self._diagnostics))
         theirs = (other.strategy, other.rounds, other.queries, tuple(other._diagnostics))
-        return _data_equal(mine, theirs)
+        return data_equal(mine, theirs)
 
     __hash__ = None
 
@@ -332,14 +332,14 @@ def _key_function(space: gymnasium.Space, what: str) -> Callable[[Any], Hashable
     raise TypeError(f"the Stackelberg POMDP cannot key {what} of space {space!r}")
 
 
-def _copy_element(value: Any) -> Any:
+def copy_element(value: Any) -> Any:
     """A copy of a space element that no later mutation of ``value`` can reach."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, dict):
-        return {k: _copy_element(v) for k, v in value.items()}
+        return {k: copy_element(v) for k, v in value.items()}
     if isinstance(value, (tuple, list)):
-        return type(value)(_copy_element(v) for v in value)
+        return type(value)(copy_element(v) for v in value)
     return value
 
 
@@ -478,10 +478,10 @@ class StackelbergPOMDP:
             n_response = default_response if n_response is None else n_response
             n_reward = default_reward if n_reward is None else n_reward
         self.game = game
-        self.n_response = _check_count("n_response", n_response)
-        self.n_reward = _check_count("n_reward", n_reward)
-        self.commitment = _check_flag("commitment", commitment)
-        self.diagnostics = _check_flag("diagnostics", diagnostics)
+        self.n_response = check_count("n_response", n_response)
+        self.n_reward = check_count("n_reward", n_reward)
+        self.commitment = check_flag("commitment", commitment)
+        self.diagnostics = check_flag("diagnostics", diagnostics)
         self.algorithm = response_algorithm(followers)
         self.spec = FollowerSpec.of(game)
         self.followers: Responder = self.algorithm.build(self.spec, self.n_response)
@@ -704,7 +704,7 @@ class StackelbergPOMDP:
         game = self.game
         state = game.leader_step(self._state, applied)  # raises on an invalid action
         if committed is None:
-            self._committed[key] = (action_key, _copy_element(action))
+            self._committed[key] = (action_key, copy_element(action))
         self._state = state
         self._last_action = applied
         phase, sub_game = self._phase, self._done
@@ -751,7 +751,7 @@ class StackelbergPOMDP:
         if fresh:
             state = game.leader_step(entry.state, applied)  # raises on an invalid action
             if committed is None:
-                self._committed[observation_key] = (action_key, _copy_element(action))
+                self._committed[observation_key] = (action_key, copy_element(action))
                 self._canonical_commits.add(observation_key)
             if not game.is_over(state):
                 raise ValueError(
@@ -817,7 +817,7 @@ class StackelbergPOMDP:
 
         ``None`` before the first step of an episode.
         """
-        return _copy_element(self._last_action)
+        return copy_element(self._last_action)
 
     def action_mask(self) -> np.ndarray | None:
         """``np.int8`` mask of the leader's legal actions now, or ``None`` if all are legal."""
@@ -828,7 +828,7 @@ class StackelbergPOMDP:
 
     def committed_actions(self) -> list[Any]:
         """The binding action at each distinct observation seen so far, in first-seen order."""
-        return [_copy_element(entry[1]) for entry in self._committed.values()]
+        return [copy_element(entry[1]) for entry in self._committed.values()]
 
     def state(self) -> np.ndarray:
         """``float32[state_space.shape]`` what a centralized critic may see (module docstring)."""
@@ -901,7 +901,7 @@ class StackelbergPOMDP:
                 "the leader changed its action at an observation within the episode "
                 "(commitment=False), so there is no single induced game"
             )
-        source = _DiagnosticsSource(
+        source = DiagnosticsSource(
             game=self.game,
             spec=self.spec,
             snapshot=responder.snapshot() if self.diagnostics else None,

@@ -44,7 +44,7 @@ import numpy as np
 from gymnasium.utils import EzPickle
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, _copy_element
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, copy_element
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
 from stackelberg_zoo.envs.validation import ActionCheck
@@ -158,7 +158,7 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         info["state"] = self.pomdp.state()
         if self.render_mode == "human":
             self.render()
-        return _copy_element(observation), info
+        return copy_element(observation), info
 
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         """One leader turn; see the module docstring for ``info``.
@@ -177,7 +177,7 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         if type(observation) is np.ndarray:
             observation = observation.copy()
         elif not isinstance(observation, (int, float, np.generic)):
-            observation = _copy_element(observation)
+            observation = copy_element(observation)
         if self.render_mode == "human":
             self.render()
         return observation, float(reward), terminated, False, info

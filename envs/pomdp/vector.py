@@ -18,15 +18,16 @@ Autoreset              ``metadata["autoreset_mode"] = AutoresetMode.SAME_STEP``:
                        is the first of its next episode, the terminal one is in
                        ``info["final_obs"]`` (an object array, ``info["_final_obs"]`` masks
                        it) and its info in ``info["final_info"]``. Never truncated.
-Followers              the paper's MW (``followers="mw"`` or a
-                       ``MultiplicativeWeightsResponse``, reward play ``"argmax"`` or
-                       ``"sample"``); other algorithms raise ``ValueError``
+Followers              any registered follower model (``followers="mw"``, ``"hedge"``, ...,
+                       ``follower_models()``) or an instance, reward play ``"argmax"`` or
+                       ``"sample"``; a model without a batched form raises ``ValueError``
 =====================  ===================================================================
 
 ``info`` (a dict of arrays, each key with its ``"_key"`` mask as Gymnasium's vector envs do):
 
 * ``"state"``: ``float32[B, state_dim]`` the centralized critic's view of the returned
-  observation (flat observation, phase, progress, normalised MW weight tables), space
+  observation (flat observation, phase, progress, the followers' normalised learner
+  tables, e.g. MW weights), space
   :attr:`StackelbergPOMDPVectorEnv.single_state_space`; for copies that just ended an
   episode it describes the first observation of the next one (the terminal state is in
   ``info["final_info"]["state"]``);
@@ -55,9 +56,10 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP, make_generators
+from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
+from stackelberg_zoo.envs.pomdp.streams import make_generators
 
 
 def _mask(values: np.ndarray) -> np.ndarray:
@@ -71,7 +73,8 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
         num_envs: ``B >= 1``.
         setting: A setting name (``"normal_form"``, ``"matrix_design"``,
             ``"simple_allocation"``, ``"mspm"``) or an ``EconomicGame`` of one of them.
-        followers: ``"mw"`` or a ``MultiplicativeWeightsResponse``.
+        followers: A registered follower model name or a ``ResponseAlgorithm`` with a
+            batched form (every built-in one).
         n_response: Response sub-games per episode (default: the setting's).
         n_reward: Reward sub-games per episode (default: the setting's).
         commitment: The first action at each observation binds for the episode.

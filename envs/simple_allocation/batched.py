@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stackelberg_zoo.envs.pomdp.batched import BatchedGame
+from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
 
 
