@@ -62,7 +62,6 @@ through ``env.unwrapped.game`` (wrappers do not forward custom attributes reliab
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import gymnasium
@@ -73,6 +72,7 @@ from pettingzoo.utils.env_logger import EnvLogger
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome
+from stackelberg_zoo.envs.spaces import copy_element
 from stackelberg_zoo.envs.validation import ActionCheck
 
 LEADER = "leader_0"
@@ -166,15 +166,6 @@ def wrap(raw: SubgameEnv) -> OrderEnforcing:
     Actions are validated by the driver itself, so no bounds wrapper is stacked.
     """
     return OrderEnforcing(raw)
-
-
-def _copy_element(value: Any) -> Any:
-    """A copy of a space element that the caller may mutate freely."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict | tuple | list):
-        return copy.deepcopy(value)
-    return value
 
 
 def _check_max_cycles(max_cycles: Any) -> int | None:
@@ -359,7 +350,7 @@ class SubgameLayout:
 
     def leader_observation(self, observation: Any, mask: np.ndarray | None) -> dict[str, Any]:
         """The leader's ``Dict`` observation from its game observation and action mask."""
-        result = {"observation": _copy_element(observation)}
+        result = {"observation": copy_element(observation)}
         if self.leader_discrete:
             result["action_mask"] = (self.all_legal_leader_mask if mask is None else mask).copy()
         return result

@@ -45,7 +45,7 @@ one would have been applied.
 the terminal observation and state in ``final_observation`` / ``final_state``.
 
 **Diagnostics** (the exact BCCE gaps and regret certificate of each response phase, as
-:class:`~.episode.ResponseReport`) are opt-in (``diagnostics=True``); the per-copy data they
+:class:`~.report.ResponseReport`) are opt-in (``diagnostics=True``); the per-copy data they
 need is only kept then, and a report is built only for copies that just finished a response
 phase.
 """
@@ -65,9 +65,7 @@ from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
 from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
 from stackelberg_zoo.envs.pomdp.episode import (
     MAX_INDUCED_PROFILES,
-    DiagnosticsSource,
     Phase,
-    ResponseReport,
     default_phase_lengths,
 )
 from stackelberg_zoo.envs.pomdp.followers import (
@@ -78,6 +76,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
+from stackelberg_zoo.envs.pomdp.report import DiagnosticsSource, ResponseReport
 from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.envs.validation import check_count, check_flag
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
@@ -165,7 +164,7 @@ class BatchedStackelbergPOMDP:
         n_response: Response sub-games per episode; ``None``: the setting's default.
         n_reward: Reward sub-games per episode; ``None``: the setting's default.
         commitment: The first action at each observation binds for the episode.
-        diagnostics: Build a :class:`~.episode.ResponseReport` for each finished response
+        diagnostics: Build a :class:`~.report.ResponseReport` for each finished response
             phase (costs memory and time; off by default).
 
     Raises:
