@@ -136,3 +136,14 @@ def canonical_key_function(space: gymnasium.Space) -> Callable[[Any], Hashable |
 
         return array_key
     return None
+
+
+def same_element(a: Any, b: Any) -> bool:
+    """Exact equality of two space elements (arrays, numbers, dicts, tuples)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(a, b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_element(a[k], b[k]) for k in a)
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return len(a) == len(b) and all(same_element(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
