@@ -68,6 +68,24 @@ def check_render_mode(render_mode: Any, modes: list[str]) -> str | None:
     return render_mode
 
 
+def _check_game(game: Any) -> int:
+    """The number of followers of ``game``, after checking it can be laid out."""
+    if not isinstance(game, EconomicGame):
+        raise TypeError(f"game must be an EconomicGame, got {game!r}")
+    n = game.n_followers
+    if n < 1:
+        raise ValueError(f"a game needs at least one follower, got n_types={game.n_types}")
+    if len(game.n_follower_actions) != n:
+        raise ValueError(
+            f"n_types {game.n_types} and n_follower_actions {game.n_follower_actions} "
+            f"must have one entry per follower"
+        )
+    for name in ("leader_observation_space", "leader_action_space"):
+        if not isinstance(getattr(game, name), gymnasium.Space):
+            raise TypeError(f"game.{name} must be a gymnasium Space, got {getattr(game, name)!r}")
+    return n
+
+
 class SubgameLayout:
     """Agents, spaces and encoders of one game, shared by the AEC and the parallel driver.
 
@@ -91,21 +109,7 @@ class SubgameLayout:
     """
 
     def __init__(self, game: EconomicGame):
-        if not isinstance(game, EconomicGame):
-            raise TypeError(f"game must be an EconomicGame, got {game!r}")
-        n = game.n_followers
-        if n < 1:
-            raise ValueError(f"a game needs at least one follower, got n_types={game.n_types}")
-        if len(game.n_follower_actions) != n:
-            raise ValueError(
-                f"n_types {game.n_types} and n_follower_actions {game.n_follower_actions} "
-                f"must have one entry per follower"
-            )
-        for name in ("leader_observation_space", "leader_action_space"):
-            if not isinstance(getattr(game, name), gymnasium.Space):
-                raise TypeError(
-                    f"game.{name} must be a gymnasium Space, got {getattr(game, name)!r}"
-                )
+        n = _check_game(game)
         self.game = game
         self.n_followers = n
         self.n_types = tuple(int(t) for t in game.n_types)
@@ -114,7 +118,13 @@ class SubgameLayout:
         self.possible_agents = [LEADER, *self.followers]
         self.follower_index = {agent: i for i, agent in enumerate(self.followers)}
 
-        leader_action_space = game.leader_action_space
+        self._build_agent_spaces(game.leader_action_space)
+        self._build_type_sampler()
+        self._build_state_space()
+
+    def _build_agent_spaces(self, leader_action_space: gymnasium.Space) -> None:
+        """Every agent's observation and action space, action check and mask."""
+        game = self.game
         self.leader_discrete = isinstance(leader_action_space, gymnasium.spaces.Discrete)
         self.leader_box = isinstance(leader_action_space, gymnasium.spaces.Box)
         self._leader_bounds = None
@@ -156,6 +166,10 @@ class SubgameLayout:
         self.all_legal_leader_mask = (
             np.ones(leader_action_space.n, dtype=np.int8) if self.leader_discrete else None
         )
+
+    def _build_type_sampler(self) -> None:
+        """The prior's CDF and profiles, for drawing types without re-validating the prior."""
+        game = self.game
         # Type sampling: the same stream as ``EconomicGame.sample_types`` (which calls
         # ``rng.choice(size, p=prior)``, i.e. one ``rng.random()`` against the prior's CDF),
         # without re-validating the prior at every reset. Games that override
@@ -175,6 +189,9 @@ class SubgameLayout:
                 np.unravel_index(np.arange(prior.size), self.n_types), axis=1
             ).astype(np.int64)
 
+    def _build_state_space(self) -> None:
+        """The critic state's ``Dict`` of parts and its flat ``Box``."""
+        game, n = self.game, self.n_followers
         self.state_dict_space = gymnasium.spaces.Dict(
             {
                 "types": gymnasium.spaces.MultiDiscrete(self.n_types),
