@@ -9,7 +9,7 @@
 * :mod:`.registration`: the per-setting defaults and ids, :func:`register_pomdp_envs`.
 """
 
-from stackelberg_zoo.envs.pomdp.episode import Phase, StackelbergPOMDP, Transition
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import (
     FOLLOWER_ALGORITHMS,
     BestResponse,
@@ -25,6 +25,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
 )
 from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS, register_pomdp_envs
 from stackelberg_zoo.envs.pomdp.report import ResponseReport
+from stackelberg_zoo.envs.pomdp.step import Phase, Transition
 
 __all__ = [
     "FOLLOWER_ALGORITHMS",

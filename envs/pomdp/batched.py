@@ -63,11 +63,6 @@ from stackelberg_zoo.envs import registry
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
 from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
-from stackelberg_zoo.envs.pomdp.episode import (
-    MAX_INDUCED_PROFILES,
-    Phase,
-    default_phase_lengths,
-)
 from stackelberg_zoo.envs.pomdp.followers import (
     BatchedResponder,
     FollowerSpec,
@@ -76,7 +71,14 @@ from stackelberg_zoo.envs.pomdp.followers import (
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
-from stackelberg_zoo.envs.pomdp.report import DiagnosticsSource, ResponseReport
+from stackelberg_zoo.envs.pomdp.registration import default_phase_lengths
+from stackelberg_zoo.envs.pomdp.report import (
+    MAX_INDUCED_PROFILES,
+    DiagnosticsSource,
+    ResponseReport,
+    gaps_unavailable_reason,
+)
+from stackelberg_zoo.envs.pomdp.step import Phase
 from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.envs.validation import check_count, check_flag
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
@@ -513,17 +515,7 @@ class BatchedStackelbergPOMDP:
     # -- diagnostics -------------------------------------------------------------------------
 
     def _report(self, b: int) -> ResponseReport:
-        reason = None
-        if not self._track:
-            reason = (
-                f"the induced game has {self._n_profiles} profiles, more than "
-                f"MAX_INDUCED_PROFILES={MAX_INDUCED_PROFILES}"
-            )
-        elif self._policy_changed[b]:
-            reason = (
-                "the leader changed its action at an observation within the episode "
-                "(commitment=False), so there is no single induced game"
-            )
+        reason = gaps_unavailable_reason(True, self._n_profiles, bool(self._policy_changed[b]))
         source = DiagnosticsSource(
             game=self.game,
             spec=self.spec,

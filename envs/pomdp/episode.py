@@ -61,7 +61,6 @@ bit (``tests/test_pomdp_fast_path.py``).
 
 from __future__ import annotations
 
-import enum
 import functools
 import math
 import operator
@@ -78,7 +77,14 @@ from stackelberg_zoo.envs.pomdp.followers import (
     ResponseAlgorithm,
     response_algorithm,
 )
-from stackelberg_zoo.envs.pomdp.report import DiagnosticsSource, ResponseReport
+from stackelberg_zoo.envs.pomdp.registration import default_phase_lengths
+from stackelberg_zoo.envs.pomdp.report import (
+    MAX_INDUCED_PROFILES,
+    DiagnosticsSource,
+    ResponseReport,
+    gaps_unavailable_reason,
+)
+from stackelberg_zoo.envs.pomdp.step import Phase, Transition
 from stackelberg_zoo.envs.spaces import (
     canonical_key_function,
     copy_element,
@@ -88,20 +94,8 @@ from stackelberg_zoo.envs.spaces import (
 )
 from stackelberg_zoo.envs.validation import check_count, check_flag
 
-MAX_INDUCED_PROFILES = 1_000_000
-"""Largest ``Π T_i · Π A_i`` for which the exact gaps are computed (else they are skipped)."""
-
 MAX_MEMO_PROFILES = 65_536
 """Largest ``Π T_i · Π A_i`` for which the fast path memoises sub-games (module docstring)."""
-
-
-class Phase(enum.IntEnum):
-    """The two phases of a Stackelberg POMDP episode."""
-
-    RESPONSE = 0
-    """Followers learn against the leader's policy; the leader's reward is 0."""
-    REWARD = 1
-    """Followers play what they learned; the leader earns its utility / ``n_reward``."""
 
 
 _RESPONSE = Phase.RESPONSE
@@ -121,42 +115,8 @@ class _StartEntry(NamedTuple):
     """The profile's flat index into ``[T_1..T_n, A_1..A_n]``."""
 
 
-class Transition(NamedTuple):
-    """What one POMDP step returns.
-
-    Attributes:
-        observation: The leader's next base-game observation (at the end of the episode:
-            the observation it last acted on).
-        reward: 0 in the response phase; sub-game utility / ``n_reward`` at the end of a
-            reward-phase sub-game.
-        terminated: Whether the episode is over.
-        info: See the module docstring.
-    """
-
-    observation: Any
-    reward: float
-    terminated: bool
-    info: dict[str, Any]
-
-
 _transition = functools.partial(tuple.__new__, Transition)
 """``Transition`` from one 4-tuple, without the named tuple's Python-level ``__new__``."""
-
-
-def default_phase_lengths(game: EconomicGame) -> tuple[int, int]:
-    """The paper's ``(n_response, n_reward)`` for ``game``'s setting.
-
-    Raises:
-        ValueError: If ``game`` belongs to no known setting (pass both lengths then).
-    """
-    from stackelberg_zoo.envs.pomdp.registration import setting_of
-
-    setting = setting_of(game)
-    if setting is None:
-        raise ValueError(
-            f"no default phase lengths for a {type(game).__name__}; pass n_response and n_reward"
-        )
-    return setting.n_response, setting.n_reward
 
 
 class StackelbergPOMDP:
@@ -624,19 +584,7 @@ class StackelbergPOMDP:
 
     def _build_report(self) -> ResponseReport:
         responder = self.followers
-        reason = None
-        if not self.diagnostics:
-            reason = "diagnostics=False"
-        elif not self._track_induced:
-            reason = (
-                f"the induced game has {self._n_profiles} profiles, more than "
-                f"MAX_INDUCED_PROFILES={MAX_INDUCED_PROFILES}"
-            )
-        elif self._policy_changed:
-            reason = (
-                "the leader changed its action at an observation within the episode "
-                "(commitment=False), so there is no single induced game"
-            )
+        reason = gaps_unavailable_reason(self.diagnostics, self._n_profiles, self._policy_changed)
         source = DiagnosticsSource(
             game=self.game,
             spec=self.spec,

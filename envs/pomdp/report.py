@@ -24,6 +24,33 @@ from stackelberg_zoo.envs.pomdp.followers.certificate import data_equal
 from stackelberg_zoo.equilibrium.games import BayesianGame
 from stackelberg_zoo.equilibrium.gaps import BayesGapReport, bcce_gap
 
+MAX_INDUCED_PROFILES = 1_000_000
+"""Largest ``Π T_i · Π A_i`` for which the exact gaps are computed (else they are skipped)."""
+
+
+def gaps_unavailable_reason(diagnostics: bool, n_profiles: int, policy_changed: bool) -> str | None:
+    """Why an episode's report can have no gaps before any is computed (``None``: it can).
+
+    Args:
+        diagnostics: Whether the POMDP keeps the report's data at all.
+        n_profiles: ``Π T_i · Π A_i`` of the induced game.
+        policy_changed: Whether the leader changed its action at an observation within the
+            episode (possible only with ``commitment=False``).
+    """
+    if not diagnostics:
+        return "diagnostics=False"
+    if n_profiles > MAX_INDUCED_PROFILES:
+        return (
+            f"the induced game has {n_profiles} profiles, more than "
+            f"MAX_INDUCED_PROFILES={MAX_INDUCED_PROFILES}"
+        )
+    if policy_changed:
+        return (
+            "the leader changed its action at an observation within the episode "
+            "(commitment=False), so there is no single induced game"
+        )
+    return None
+
 
 class _Uncommitted(LookupError):
     """The committed policy has no action at this observation."""
