@@ -41,7 +41,11 @@ from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
 from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.pomdp.followers import FOLLOWER_ALGORITHMS, MultiplicativeWeightsResponse
+from stackelberg_zoo.envs.pomdp.followers import (
+    MultiplicativeWeightsResponse,
+    follower_models,
+    response_algorithm,
+)
 from stackelberg_zoo.envs.pomdp.step import Phase
 from stackelberg_zoo.envs.registry import Setting, settings
 from stackelberg_zoo.equilibrium.gaps import bne_gap
@@ -79,8 +83,9 @@ class Args:
     mw_eps: float = 0.01
     """the MW followers' learning rate: `w *= (1 + eps)^u` (the paper: 0.01); `--follower mw`"""
     vectorization: Literal["auto", "vector_entry_point", "sync"] = "auto"
-    """how to batch the envs: `auto` uses the POMDP's batched VectorEnv (MW followers) when
-    registered, else Gymnasium's sync vector of single envs (SAME_STEP autoreset either way)"""
+    """how to batch the envs: `auto` uses the POMDP's batched VectorEnv when the setting has one
+    and the follower model runs batched, else Gymnasium's sync vector of single envs (SAME_STEP
+    autoreset either way)"""
 
     # Algorithm specific arguments (defaults: the normal form's; other settings' are their own)
     total_timesteps: int = 200_000
@@ -153,11 +158,6 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def follower_models() -> list[str]:
-    """The registered follower models (the names `--follower` accepts)."""
-    return sorted(FOLLOWER_ALGORITHMS)
-
-
 def setting_of(env_id: str) -> Setting:
     """The registered setting whose Stackelberg POMDP has the Gymnasium id `env_id`."""
     for setting in settings():
@@ -207,7 +207,9 @@ def check_args(args: Args) -> dict[str, Any]:
             where = f"finite and {side} {low}" if high == math.inf else f"in [{low}, {high}]"
             raise ValueError(f"--{name.replace('_', '-')} must be {where}, got {value}")
     if args.follower not in follower_models():
-        raise ValueError(f"--follower must be one of {follower_models()}, got {args.follower!r}")
+        raise ValueError(
+            f"--follower must be one of {list(follower_models())}, got {args.follower!r}"
+        )
     if args.follower != "mw" and args.mw_eps != Args.mw_eps:
         raise ValueError(f"--mw-eps applies to --follower mw, got --follower {args.follower}")
     try:
@@ -228,13 +230,18 @@ def followers_of(args: Args) -> str | MultiplicativeWeightsResponse:
     return args.follower
 
 
+def runs_batched(followers: str | MultiplicativeWeightsResponse) -> bool:
+    """Whether the follower model has a batched form (then `auto` takes the batched POMDP)."""
+    return response_algorithm(followers).runs_batched
+
+
 def make_envs(args: Args, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
     """The training envs: the batched POMDP when registered, else a SAME_STEP sync vector."""
     kwargs = dict(env_kwargs, followers=followers_of(args))
     mode = args.vectorization
-    if mode == "auto":  # the batched POMDP runs the paper's MW followers only
-        batched = gym.spec(args.env_id).vector_entry_point is not None and args.follower == "mw"
-        mode = "vector_entry_point" if batched else "sync"
+    if mode == "auto":
+        batched = gym.spec(args.env_id).vector_entry_point is not None
+        mode = "vector_entry_point" if batched and runs_batched(kwargs["followers"]) else "sync"
     if mode == "sync":
         return gym.make_vec(
             args.env_id,

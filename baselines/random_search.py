@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
 from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.pomdp.followers import FOLLOWER_ALGORITHMS
+from stackelberg_zoo.envs.pomdp.followers import follower_models, response_algorithm
 from stackelberg_zoo.envs.registry import Setting, settings
 from stackelberg_zoo.equilibrium.gaps import bne_gap
 
@@ -62,8 +62,9 @@ class Args:
     follower: str = "mw"
     """the followers' response algorithm, a registered follower model (the paper: `mw`)"""
     vectorization: Literal["auto", "vector_entry_point", "sync"] = "auto"
-    """how to batch the envs: `auto` uses the POMDP's batched VectorEnv (MW followers) when
-    registered, else Gymnasium's sync vector of single envs (SAME_STEP autoreset either way)"""
+    """how to batch the envs: `auto` uses the POMDP's batched VectorEnv when the setting has one
+    and the follower model runs batched, else Gymnasium's sync vector of single envs (SAME_STEP
+    autoreset either way)"""
     num_envs: int = 8
     """the number of parallel POMDP environments (one random policy per episode each)"""
     total_timesteps: int = 200_000
@@ -89,11 +90,6 @@ def fail(message: str) -> None:
     """Stop at start with a one-line error (argparse's convention: exit status 2)."""
     print(f"{os.path.basename(sys.argv[0])}: error: {message}", file=sys.stderr)
     sys.exit(2)
-
-
-def follower_models() -> list[str]:
-    """The registered follower models (the names `--follower` accepts)."""
-    return sorted(FOLLOWER_ALGORITHMS)
 
 
 def setting_of(env_id: str) -> Setting:
@@ -131,7 +127,9 @@ def check_args(args: Args) -> dict[str, Any]:
         if not (value >= 0 and math.isfinite(value)):
             raise ValueError(f"--{name.replace('_', '-')} must be finite and >= 0, got {value}")
     if args.follower not in follower_models():
-        raise ValueError(f"--follower must be one of {follower_models()}, got {args.follower!r}")
+        raise ValueError(
+            f"--follower must be one of {list(follower_models())}, got {args.follower!r}"
+        )
     try:
         env_kwargs = json.loads(args.env_kwargs)
     except json.JSONDecodeError as error:
@@ -141,13 +139,18 @@ def check_args(args: Args) -> dict[str, Any]:
     return env_kwargs
 
 
+def runs_batched(followers: str) -> bool:
+    """Whether the follower model has a batched form (then `auto` takes the batched POMDP)."""
+    return response_algorithm(followers).runs_batched
+
+
 def make_envs(args: Args, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
-    """The envs: the batched POMDP when registered (MW), else a SAME_STEP sync vector."""
+    """The envs: the batched POMDP when it runs the follower model, else a SAME_STEP sync vector."""
     kwargs = dict(env_kwargs, followers=args.follower)
     mode = args.vectorization
     if mode == "auto":
-        batched = gym.spec(args.env_id).vector_entry_point is not None and args.follower == "mw"
-        mode = "vector_entry_point" if batched else "sync"
+        batched = gym.spec(args.env_id).vector_entry_point is not None
+        mode = "vector_entry_point" if batched and runs_batched(kwargs["followers"]) else "sync"
     if mode == "sync":
         return gym.make_vec(
             args.env_id,

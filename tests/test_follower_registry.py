@@ -2,10 +2,19 @@
 
 The model below (optimistic Hedge fed by the paper's counterfactual sweeps) is defined, registered
 by name and then used by name through the single environment and the Gymnasium vector env,
-which must agree step for step; no library file knows about it.
+which must agree step for step, and through ``baselines/mappo.py`` (``--follower`` accepts any
+registered name; run as a script, this file registers the model and hands its arguments to
+mappo.py, in a subprocess so that this process's registry stays untouched); no library file
+knows about it.
 """
 
+import importlib.util
+import json
+import runpy
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import gymnasium
 import numpy as np
@@ -21,6 +30,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
     unregister_follower_model,
 )
 from stackelberg_zoo.envs.pomdp.registration import pomdp_setting
+from stackelberg_zoo.envs.pomdp.vector import StackelbergPOMDPVectorEnv
 from stackelberg_zoo.equilibrium import bounds
 from stackelberg_zoo.equilibrium.learners import OptimisticHedge
 
@@ -42,6 +52,7 @@ class OptimisticHedgeResponse(SweepResponse):
 
 
 NAME = OptimisticHedgeResponse.name
+MAPPO = Path(__file__).resolve().parents[1] / "baselines" / "mappo.py"
 
 
 @pytest.fixture
@@ -106,6 +117,55 @@ def test_a_registered_model_runs_in_the_single_and_the_vector_env_alike(
     assert most_rounds > 0  # the learners did learn
 
 
+def load_mappo():
+    """``baselines/mappo.py`` as a module (without running its main block)."""
+    spec = importlib.util.spec_from_file_location("_trainer_mappo_registry", MAPPO)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_mappo_takes_the_batched_env_for_a_registered_model(registered):
+    mappo = load_mappo()
+    args = mappo.Args(env_id="StackelbergZoo/SimpleAllocationPOMDP-v0", follower=registered)
+    mappo.check_args(args)  # --follower accepts the registered name
+    envs = mappo.make_envs(args, {"n_response": 36, "n_reward": 3})
+    try:
+        assert isinstance(envs, StackelbergPOMDPVectorEnv)  # --vectorization auto
+        assert isinstance(envs.pomdp.algorithm, OptimisticHedgeResponse)
+    finally:
+        envs.close()
+
+
+def test_mappo_trains_against_a_model_registered_from_outside(tmp_path):
+    flags = ["--env-id", "StackelbergZoo/SimpleAllocationPOMDP-v0", "--follower", NAME]
+    flags += ["--env-kwargs", json.dumps({"n_messages": 2, "n_response": 36, "n_reward": 3})]
+    flags += ["--num-envs", "2", "--num-steps", "64", "--total-timesteps", "512"]
+    flags += ["--eval-every", "2", "--eval-episodes", "2", "--no-progress-bar"]
+    flags += ["--no-stop-at-optimum"]
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), *flags],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"followers {NAME}, critic state" in result.stdout, result.stdout
+    (run,) = (tmp_path / "runs" / "StackelbergZoo").glob("SimpleAllocationPOMDP-v0__*")
+    assert json.loads((run / "mechanism.json").read_text())["env_id"].endswith("POMDP-v0")
+    refused = subprocess.run(
+        [sys.executable, str(MAPPO), *flags],  # the model is not registered there
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert refused.returncode == 2
+    assert "--follower must be one of" in refused.stderr and repr(NAME) in refused.stderr
+
+
 def test_registering_checks_the_name_and_the_factory():
     with pytest.raises(ValueError, match="already registered as 'mw'"):
         register_follower_model("mw", MultiplicativeWeightsResponse)
@@ -127,3 +187,9 @@ def test_a_factory_that_makes_something_else_is_refused():
             response_algorithm("broken_factory_test")
     finally:
         unregister_follower_model("broken_factory_test")
+
+
+if __name__ == "__main__":
+    register_follower_model(NAME, OptimisticHedgeResponse)
+    sys.argv = [str(MAPPO), *sys.argv[1:]]
+    runpy.run_path(sys.argv[0], run_name="__main__")

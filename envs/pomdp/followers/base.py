@@ -404,6 +404,15 @@ class ResponseAlgorithm(abc.ABC):
             ValueError: If the algorithm cannot run with ``n_response`` queries on ``spec``.
         """
 
+    @property
+    def runs_batched(self) -> bool:
+        """Whether :meth:`batched` exists for this model with these hyperparameters.
+
+        The default: whether the class implements :meth:`batched`. Models whose batched form
+        refuses some hyperparameters override it.
+        """
+        return type(self).batched is not ResponseAlgorithm.batched
+
     def batched(
         self, spec: FollowerSpec, n_response: int, num_envs: int, draw: Draw, record: bool
     ) -> BatchedResponder:

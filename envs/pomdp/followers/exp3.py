@@ -154,6 +154,11 @@ class Exp3Response(ResponseAlgorithm):
             batch_shape, n_actions, gamma=self.gamma, eta=self.eta, reward_bounds=self.reward_bounds
         )
 
+    @property
+    def runs_batched(self) -> bool:
+        """Batched for ``reward_play`` ``"argmax"`` and ``"sample"`` (not ``"empirical"``)."""
+        return self.reward_play != "empirical"
+
     def batched(self, spec, n_response, num_envs, draw, record):
         """Bandit rounds for ``num_envs`` copies (reward play ``"argmax"`` or ``"sample"``)."""
         return BatchedBandit(

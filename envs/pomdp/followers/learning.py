@@ -477,6 +477,11 @@ class SweepResponse(ResponseAlgorithm):
             for t, a in zip(spec.n_types, spec.n_actions, strict=True)
         ]
 
+    @property
+    def runs_batched(self) -> bool:
+        """Batched for ``reward_play`` ``"argmax"`` and ``"sample"`` (not ``"empirical"``)."""
+        return self.reward_play != "empirical"
+
     def batched(self, spec, n_response, num_envs, draw: Draw, record):
         """The sweeps for ``num_envs`` copies (reward play ``"argmax"`` or ``"sample"``)."""
         return BatchedSweep(
