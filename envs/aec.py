@@ -378,7 +378,17 @@ class SubgameEnv(AECEnv):
             status = f"{LEADER} to act (turn {len(self._leader_actions) + 1})"
         else:
             status = "truncated" if self._truncated else "over"
-        return render_subgame(self, status)
+        return render_subgame(self.render_mode, lambda: self._table(status))
+
+    def _table(self, status: str) -> str:
+        return self.layout.table(
+            f"{self.metadata['name']}: sub-game {status}",
+            self._types,
+            self._follower_actions,
+            self._leader_actions,
+            self._outcome,
+            "" if self._sub_state is None else self.game.describe(self._sub_state),
+        )
 
     def close(self) -> None:
         """Nothing to release."""

@@ -176,7 +176,18 @@ class SimultaneousSubgameEnv(ParallelEnv):
 
     def render(self) -> str | None:
         """The sub-game table (``ansi``), printed (``human``), or ``None`` with a warning."""
-        return render_subgame(self, "over" if self._outcome is not None else "everyone to act")
+        status = "over" if self._outcome is not None else "everyone to act"
+        return render_subgame(self.render_mode, lambda: self._table(status))
+
+    def _table(self, status: str) -> str:
+        return self.layout.table(
+            f"{self.metadata['name']}: sub-game {status}",
+            self._types,
+            self._follower_actions,
+            self._leader_actions,
+            self._outcome,
+            "" if self._sub_state is None else self.game.describe(self._sub_state),
+        )
 
     def close(self) -> None:
         """Nothing to release."""

@@ -6,6 +6,7 @@ encoders of one game), the constructor argument checks and the rendered sub-game
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium
@@ -389,22 +390,19 @@ class SubgameLayout:
         return "\n".join(lines)
 
 
-def render_subgame(env: Any, status: str) -> str | None:
-    """Render either driver's sub-game table in its ``render_mode`` (see their ``render``)."""
-    if env.render_mode is None:
+def render_subgame(render_mode: str | None, table: Callable[[], str]) -> str | None:
+    """Render a driver's sub-game ``table()`` in its ``render_mode`` (see their ``render``).
+
+    ``ansi`` returns the text, ``human`` prints it and returns ``None``; without a render
+    mode nothing is built and Gymnasium's logger warns.
+    """
+    if render_mode is None:
         gymnasium.logger.warn(
             "render() called without a render_mode; pass render_mode='ansi' or 'human'"
         )
         return None
-    text = env.layout.table(
-        f"{env.metadata['name']}: sub-game {status}",
-        env._types,
-        env._follower_actions,
-        env._leader_actions,
-        env._outcome,
-        "" if env._sub_state is None else env.game.describe(env._sub_state),
-    )
-    if env.render_mode == "human":
+    text = table()
+    if render_mode == "human":
         print(text)
         return None
     return text
