@@ -308,7 +308,8 @@ MODEL_SETTINGS = [
     ("mspm", {"values": "uniform", "n_values": 2, "n_messages": 2, "n_response": 40}),
 ]
 MODELS = [
-    *(name for name in follower_models() if name != "multiplicative_weights"),  # an alias
+    # "multiplicative_weights" is an alias; "population" is single-env only (refused below)
+    *(name for name in follower_models() if name not in ("multiplicative_weights", "population")),
     HedgeResponse(eta=0.5, reward_play="sample"),
     RegretMatchingResponse(plus=True, reward_play="sample"),
     Exp3Response(gamma=0.3, reward_play="sample"),
