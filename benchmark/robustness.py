@@ -233,8 +233,17 @@ def markdown(name: str, measured: dict[str, Any], args: Args) -> str:
     return "\n".join(lines)
 
 
+def rounded(values: list[float]) -> list[float | None]:
+    """``values`` rounded to 6 decimals, ``None`` for a missing (NaN) one."""
+    return [round(float(v), 6) if math.isfinite(v) else None for v in values]
+
+
 def marl_eval(all_measured: dict[str, dict[str, Any]], args: Args) -> dict[str, Any]:
-    """marl-eval's raw-data layout: setting -> column -> row -> seed -> metrics."""
+    """marl-eval's raw-data layout: setting -> column -> row -> seed -> metrics.
+
+    ``absolute_metrics`` hold one value per follower seed; ``step_0`` (marl-eval needs a step)
+    the mean over follower seeds, at the training budget (in episodes).
+    """
     out: dict[str, Any] = {}
     steps = args.train_episodes
     for name, measured in all_measured.items():
@@ -245,13 +254,14 @@ def marl_eval(all_measured: dict[str, dict[str, Any]], args: Args) -> dict[str, 
                 cell = cells[column]
                 runs = {}
                 for k, values in enumerate(cell.values):
-                    metrics = {
-                        "leader_value": values,
-                        "optimality_gap": cell.gaps[k],
-                        "bcce_gap": [v if math.isfinite(v) else None for v in cell.bcce[k]],
+                    metrics = {  # one entry per follower seed, rounded to 1e-6
+                        "leader_value": rounded(values),
+                        "optimality_gap": rounded(cell.gaps[k]),
+                        "bcce_gap": rounded(cell.bcce[k]),
                     }
+                    mean = rounded([float(np.mean(values))])
                     runs[f"seed_{k + 1}"] = {
-                        "step_0": {"step_count": steps, **metrics},
+                        "step_0": {"step_count": steps, "leader_value": mean},
                         "absolute_metrics": metrics,
                     }
                 task[f"trained-against:{row}"] = runs
@@ -334,7 +344,8 @@ def main(args: Args) -> int:
     text += f"\nMeasured by `{command.strip()}` in {time.time() - start:.0f} s.\n"
     print(text)
     (out / "robustness.md").write_text(text)
-    (out / "marl_eval.json").write_text(json.dumps(marl_eval(measured, args), indent=1))
+    compact = json.dumps(marl_eval(measured, args), separators=(",", ":"))
+    (out / "marl_eval.json").write_text(compact)
     for name, m in measured.items():
         heat_map(name, m, out / f"{name}.png")
     violated = [
