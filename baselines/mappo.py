@@ -41,8 +41,8 @@ from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
 from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.pomdp.episode import Phase
 from stackelberg_zoo.envs.pomdp.followers import FOLLOWER_ALGORITHMS, MultiplicativeWeightsResponse
+from stackelberg_zoo.envs.pomdp.step import Phase
 from stackelberg_zoo.envs.registry import Setting, settings
 from stackelberg_zoo.equilibrium.gaps import bne_gap
 

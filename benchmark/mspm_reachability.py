@@ -49,7 +49,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 import stackelberg_zoo.envs  # noqa: F401  (registers the ids)
 from stackelberg_zoo.envs.core import induced_bayesian_game, leader_value
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
-from stackelberg_zoo.envs.mspm.reference import MessageMechanism, PriceNode, mechanism_policy
+from stackelberg_zoo.envs.mspm.pricing_trees import PriceNode
+from stackelberg_zoo.envs.mspm.reference import MessageMechanism, mechanism_policy
 from stackelberg_zoo.equilibrium.gaps import bne_gap
 
 ABOVE = 1e-3

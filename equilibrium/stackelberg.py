@@ -439,6 +439,36 @@ def strong_stackelberg(
     )
 
 
+def _robust_column(
+    leader: np.ndarray, follower: np.ndarray, j: int, margin: float, sse_value: float
+) -> tuple[float, tuple[np.ndarray, float] | None]:
+    """Column ``j``'s max slack, and its robust commitment with its cost bound.
+
+    The pair is ``None`` when the slack does not reach ``margin`` (see
+    :func:`robust_commitment` for the bound).
+    """
+    slack, centre = _max_slack(follower, j)
+    if slack < margin:
+        return slack, None
+    exact = _column_lp(leader, follower, j, 0.0)
+    if exact is None:
+        raise RuntimeError(
+            f"commitment LP for column {j} infeasible although its max slack is {slack}"
+        )
+    v_j = float(exact @ leader[:, j])
+    if centre is None:  # single follower action: nothing to separate
+        loss_bound = sse_value - v_j
+    else:
+        loss_bound = sse_value - v_j + (margin / slack) * (v_j - centre @ leader[:, j])
+    x = _column_lp(leader, follower, j, margin)
+    if x is None:
+        raise RuntimeError(
+            f"robust commitment LP for column {j} infeasible at margin {margin} although "
+            f"its max slack is {slack}"
+        )
+    return slack, (x, float(loss_bound))
+
+
 def robust_commitment(
     leader_payoffs,
     follower_payoffs,
@@ -522,28 +552,10 @@ def robust_commitment(
     for j in range(k):
         if not np.isfinite(sse.per_action_values[j]):
             continue
-        slack, centre = _max_slack(follower, j)
-        slacks[j] = slack
-        if slack < margin:
+        slacks[j], column = _robust_column(leader, follower, j, margin, sse.leader_value)
+        if column is None:
             continue
-        exact = _column_lp(leader, follower, j, 0.0)
-        if exact is None:
-            raise RuntimeError(
-                f"commitment LP for column {j} infeasible although its max slack is {slack}"
-            )
-        v_j = float(exact @ leader[:, j])
-        if centre is None:  # single follower action: nothing to separate
-            loss_bounds[j] = sse.leader_value - v_j
-        else:
-            loss_bounds[j] = (
-                sse.leader_value - v_j + (margin / slack) * (v_j - centre @ leader[:, j])
-            )
-        x = _column_lp(leader, follower, j, margin)
-        if x is None:
-            raise RuntimeError(
-                f"robust commitment LP for column {j} infeasible at margin {margin} although "
-                f"its max slack is {slack}"
-            )
+        x, loss_bounds[j] = column
         value = float(x @ leader[:, j])
         if value > best_value:
             best_value, best_x, best_action = value, x, j

@@ -31,15 +31,10 @@ from pettingzoo import test as pzt
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 import stackelberg_zoo.envs as zoo
-from stackelberg_zoo.envs.aec import (
-    SimultaneousSubgameEnv,
-    SubgameEnv,
-    SubgameLayout,
-    subgame_metadata,
-    wrap,
-)
+from stackelberg_zoo.envs.aec import SubgameEnv, SubgameLayout, subgame_metadata, wrap
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, Reference
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
+from stackelberg_zoo.envs.parallel import SimultaneousSubgameEnv
 
 # ----------------------------------------------------------------------------- the cases
 

@@ -412,11 +412,10 @@ def hostile_actions(space: gymnasium.Space) -> st.SearchStrategy[Arg]:
         lambda u: low + np.array(u).reshape(shape) * (high - low)
     )
     middle = (low + high) / 2
-    with_entry = (
-        lambda value, dtype=None: np.array(  # noqa: E731
-            [value] + middle.ravel().tolist()[1:], dtype=dtype
-        ).reshape(shape)
-    )
+
+    def with_entry(value, dtype=None):
+        return np.array([value] + middle.ravel().tolist()[1:], dtype=dtype).reshape(shape)
+
     return _half_and_half(
         _valid(
             inside | inside.map(lambda a: a.astype(space.dtype)) | inside.map(np.ndarray.tolist)

@@ -20,11 +20,8 @@ from stackelberg_zoo.envs.mspm import (
     mechanism_policy,
     search_mspm,
 )
-from stackelberg_zoo.envs.mspm.reference import (
-    best_mechanism_for_maps,
-    canonical_message_maps,
-    punishment_tree,
-)
+from stackelberg_zoo.envs.mspm.pricing_trees import punishment_tree
+from stackelberg_zoo.envs.mspm.reference import best_mechanism_for_maps, canonical_message_maps
 from stackelberg_zoo.equilibrium.gaps import bcce_gap
 
 TOL = 1e-12

@@ -6,15 +6,17 @@ from stackelberg_zoo.envs.mspm.game import (
     SequentialPriceMechanism,
     value_model,
 )
+from stackelberg_zoo.envs.mspm.pricing_trees import (
+    PriceNode,
+    SPMResult,
+    best_message_free_spm,
+    first_best_welfare,
+)
 from stackelberg_zoo.envs.mspm.reference import (
     MapSolution,
     MessageMechanism,
     MSPMSearchResult,
-    PriceNode,
-    SPMResult,
     best_mechanism_for_maps,
-    best_message_free_spm,
-    first_best_welfare,
     mechanism_policy,
     mspm_reference,
     search_mspm,

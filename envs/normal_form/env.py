@@ -93,13 +93,9 @@ from typing import Any
 
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
-from stackelberg_zoo.envs.aec import (
-    SimultaneousSubgameEnv,
-    SubgameEnv,
-    subgame_metadata,
-    wrap,
-)
+from stackelberg_zoo.envs.aec import SubgameEnv, subgame_metadata, wrap
 from stackelberg_zoo.envs.normal_form.game import DEFAULT_GAME, NormalFormStackelberg
+from stackelberg_zoo.envs.parallel import SimultaneousSubgameEnv
 
 METADATA = subgame_metadata("normal_form_v0", is_parallelizable=True)
 """Shared by the AEC and the parallel environment."""

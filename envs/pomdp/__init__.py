@@ -3,18 +3,13 @@
 * :mod:`.followers`: follower response algorithms (multiplicative weights as the paper,
   Hedge, regret matching, EXP3, an exhaustive best response), chosen by name or instance;
 * :mod:`.episode`: the POMDP logic (:class:`StackelbergPOMDP`), free of PettingZoo and
-  Gymnasium;
+  Gymnasium; :mod:`.report`: the response phase's :class:`ResponseReport`;
 * :mod:`.aec`: a PettingZoo ``AECEnv`` whose only agent is ``leader_0``;
 * :mod:`.gym`: a ``gymnasium.Env`` (passes ``gymnasium.utils.env_checker.check_env``);
 * :mod:`.registration`: the per-setting defaults and ids, :func:`register_pomdp_envs`.
 """
 
-from stackelberg_zoo.envs.pomdp.episode import (
-    Phase,
-    ResponseReport,
-    StackelbergPOMDP,
-    Transition,
-)
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import (
     FOLLOWER_ALGORITHMS,
     BestResponse,
@@ -29,6 +24,8 @@ from stackelberg_zoo.envs.pomdp.followers import (
     response_algorithm,
 )
 from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS, register_pomdp_envs
+from stackelberg_zoo.envs.pomdp.report import ResponseReport
+from stackelberg_zoo.envs.pomdp.step import Phase, Transition
 
 __all__ = [
     "FOLLOWER_ALGORITHMS",

@@ -20,7 +20,7 @@ Centralized critic     ``state()`` / ``state_space``: base observation, phase, p
 ``infos["leader_0"]`` holds the same keys and types from ``reset`` on (TorchRL's
 ``PettingZooWrapper`` builds its spec from the first info): ``"phase"``, ``"sub_game"``,
 ``"replaced"`` (commitment replaced the action), and ``"action_mask"`` when the setting masks
-the leader's actions. The end-of-response-phase :class:`~.episode.ResponseReport` is
+the leader's actions. The end-of-response-phase :class:`~.report.ResponseReport` is
 ``env.unwrapped.pomdp.report`` (set when the response phase ends, until the next reset), the
 action a step applied ``env.unwrapped.pomdp.applied_action``. ``render_mode`` ``"ansi"``
 returns a few lines about the current sub-game, ``"human"`` prints them after every step.
@@ -41,7 +41,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, copy_element
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.gym import (
     RENDER_MODES,
@@ -49,6 +49,7 @@ from stackelberg_zoo.envs.pomdp.gym import (
     check_render_mode,
     render_pomdp,
 )
+from stackelberg_zoo.envs.spaces import copy_element
 from stackelberg_zoo.envs.validation import ActionCheck, check_count
 
 LEADER = "leader_0"

@@ -45,7 +45,7 @@ one would have been applied.
 the terminal observation and state in ``final_observation`` / ``final_state``.
 
 **Diagnostics** (the exact BCCE gaps and regret certificate of each response phase, as
-:class:`~.episode.ResponseReport`) are opt-in (``diagnostics=True``); the per-copy data they
+:class:`~.report.ResponseReport`) are opt-in (``diagnostics=True``); the per-copy data they
 need is only kept then, and a report is built only for copies that just finished a response
 phase.
 """
@@ -63,13 +63,6 @@ from stackelberg_zoo.envs import registry
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
 from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
-from stackelberg_zoo.envs.pomdp.episode import (
-    MAX_INDUCED_PROFILES,
-    DiagnosticsSource,
-    Phase,
-    ResponseReport,
-    default_phase_lengths,
-)
 from stackelberg_zoo.envs.pomdp.followers import (
     BatchedResponder,
     FollowerSpec,
@@ -78,6 +71,14 @@ from stackelberg_zoo.envs.pomdp.followers import (
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
+from stackelberg_zoo.envs.pomdp.registration import default_phase_lengths
+from stackelberg_zoo.envs.pomdp.report import (
+    MAX_INDUCED_PROFILES,
+    DiagnosticsSource,
+    ResponseReport,
+    gaps_unavailable_reason,
+)
+from stackelberg_zoo.envs.pomdp.step import Phase
 from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.envs.validation import check_count, check_flag
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
@@ -165,7 +166,7 @@ class BatchedStackelbergPOMDP:
         n_response: Response sub-games per episode; ``None``: the setting's default.
         n_reward: Reward sub-games per episode; ``None``: the setting's default.
         commitment: The first action at each observation binds for the episode.
-        diagnostics: Build a :class:`~.episode.ResponseReport` for each finished response
+        diagnostics: Build a :class:`~.report.ResponseReport` for each finished response
             phase (costs memory and time; off by default).
 
     Raises:
@@ -514,17 +515,7 @@ class BatchedStackelbergPOMDP:
     # -- diagnostics -------------------------------------------------------------------------
 
     def _report(self, b: int) -> ResponseReport:
-        reason = None
-        if not self._track:
-            reason = (
-                f"the induced game has {self._n_profiles} profiles, more than "
-                f"MAX_INDUCED_PROFILES={MAX_INDUCED_PROFILES}"
-            )
-        elif self._policy_changed[b]:
-            reason = (
-                "the leader changed its action at an observation within the episode "
-                "(commitment=False), so there is no single induced game"
-            )
+        reason = gaps_unavailable_reason(True, self._n_profiles, bool(self._policy_changed[b]))
         source = DiagnosticsSource(
             game=self.game,
             spec=self.spec,

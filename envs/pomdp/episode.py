@@ -61,45 +61,41 @@ bit (``tests/test_pomdp_fast_path.py``).
 
 from __future__ import annotations
 
-import enum
 import functools
 import math
 import operator
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from collections.abc import Hashable
 from typing import Any, NamedTuple
 
 import gymnasium
 import numpy as np
 
-from stackelberg_zoo.envs.core import EconomicGame, Outcome, play
+from stackelberg_zoo.envs.core import EconomicGame, Outcome
 from stackelberg_zoo.envs.pomdp.followers import (
     FollowerSpec,
-    RegretCertificate,
     Responder,
     ResponseAlgorithm,
-    ResponseSnapshot,
     response_algorithm,
 )
-from stackelberg_zoo.envs.pomdp.followers.certificate import data_equal
+from stackelberg_zoo.envs.pomdp.registration import default_phase_lengths
+from stackelberg_zoo.envs.pomdp.report import (
+    MAX_INDUCED_PROFILES,
+    DiagnosticsSource,
+    ResponseReport,
+    gaps_unavailable_reason,
+)
+from stackelberg_zoo.envs.pomdp.step import Phase, Transition
+from stackelberg_zoo.envs.spaces import (
+    canonical_key_function,
+    copy_element,
+    flattener,
+    key_function,
+    observation_writer,
+)
 from stackelberg_zoo.envs.validation import check_count, check_flag
-from stackelberg_zoo.equilibrium.games import BayesianGame
-from stackelberg_zoo.equilibrium.gaps import BayesGapReport, bcce_gap
-
-MAX_INDUCED_PROFILES = 1_000_000
-"""Largest ``Π T_i · Π A_i`` for which the exact gaps are computed (else they are skipped)."""
 
 MAX_MEMO_PROFILES = 65_536
 """Largest ``Π T_i · Π A_i`` for which the fast path memoises sub-games (module docstring)."""
-
-
-class Phase(enum.IntEnum):
-    """The two phases of a Stackelberg POMDP episode."""
-
-    RESPONSE = 0
-    """Followers learn against the leader's policy; the leader's reward is 0."""
-    REWARD = 1
-    """Followers play what they learned; the leader earns its utility / ``n_reward``."""
 
 
 _RESPONSE = Phase.RESPONSE
@@ -119,308 +115,8 @@ class _StartEntry(NamedTuple):
     """The profile's flat index into ``[T_1..T_n, A_1..A_n]``."""
 
 
-def _canonical_key_function(space: gymnasium.Space) -> Callable[[Any], Hashable | None] | None:
-    """The action key of *canonical* actions of ``space``, ``None`` for the others.
-
-    Canonical: an ``int`` or ``np.int64`` for ``Discrete`` (key ``int(a)``); an ``np.ndarray``
-    of the space's exact dtype and shape for ``Box``, ``MultiDiscrete`` and ``MultiBinary``
-    (key: its bytes). The key equals :func:`_key_function`'s, and it determines the action's
-    value. Returns ``None`` (no fast path) for other spaces.
-    """
-    if isinstance(space, gymnasium.spaces.Discrete):
-
-        def discrete_key(action):
-            kind = type(action)
-            return int(action) if kind is int or kind is np.int64 else None
-
-        return discrete_key
-    if isinstance(
-        space,
-        (gymnasium.spaces.Box, gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary),
-    ):
-        dtype, shape = space.dtype, space.shape
-
-        def array_key(action):  # builtin dtypes are singletons; any other takes the long way
-            if type(action) is np.ndarray and action.dtype is dtype and action.shape == shape:
-                return action.tobytes()
-            return None
-
-        return array_key
-    return None
-
-
-class _Uncommitted(LookupError):
-    """The committed policy has no action at this observation."""
-
-
-class _Diagnostics(NamedTuple):
-    gaps: BayesGapReport | None
-    gaps_unavailable: str | None
-    certificate: RegretCertificate | None
-
-
-@dataclass(frozen=True, eq=False)
-class DiagnosticsSource:
-    """Everything the end-of-phase diagnostics need, copied when the response phase ends."""
-
-    game: EconomicGame
-    spec: FollowerSpec
-    snapshot: ResponseSnapshot | None
-    reason: str | None
-    follower_table: np.ndarray | None
-    known: np.ndarray | None
-    committed: dict[Hashable, Any]
-    observation_key: Callable[[Any], Hashable]
-
-    def compute(self) -> _Diagnostics:
-        """The gaps (or why they are unavailable) and the certificate, computed now."""
-        if self.snapshot is None:
-            return _Diagnostics(None, self.reason, None)
-        if self.reason is not None:
-            return _Diagnostics(None, self.reason, self.snapshot.certificate(None))
-        mu = self.snapshot.empirical_play()
-        if mu is None:
-            reason = "no response round was completed (n_response is shorter than one round)"
-            return _Diagnostics(None, reason, self.snapshot.certificate(None))
-        reason = self._complete_induced_game(mu)
-        if reason is not None:
-            return _Diagnostics(None, reason, self.snapshot.certificate(None))
-        spec = self.spec
-        payoffs = self.follower_table.reshape((spec.n_followers,) + spec.n_types + spec.n_actions)
-        gaps = bcce_gap(BayesianGame(payoffs, spec.prior), mu)
-        return _Diagnostics(gaps, None, self.snapshot.certificate(payoffs))
-
-    def _committed_action(self, observation: Any) -> Any:
-        entry = self.committed.get(self.observation_key(observation))
-        if entry is None:
-            raise _Uncommitted
-        return entry[1]
-
-    def _complete_induced_game(self, mu: np.ndarray) -> str | None:
-        """Make sure every entry the gaps read is known; replay the committed policy if not.
-
-        The gaps read ``u(θ, a)`` on the support of ``μ`` and ``u(θ, (b, a_-i))`` for every
-        deviation ``b``. Full-information sweeps queried all of them; bandit play did not, so
-        the missing ones are played here against the committed policy (no POMDP step).
-        Returns why the gaps cannot be computed, or ``None``.
-        """
-        n = self.spec.n_followers
-        support = mu > 0
-        needed = np.zeros_like(support)
-        for i in range(n):
-            needed |= support.any(axis=n + i, keepdims=True)
-        missing = np.flatnonzero(needed.ravel() & ~self.known)
-        dims = self.spec.n_types + self.spec.n_actions
-        unresolved = 0
-        for k in missing:
-            index = np.unravel_index(int(k), dims)
-            types = np.array(index[:n], dtype=np.int64)
-            actions = np.array(index[n:], dtype=np.int64)
-            try:
-                outcome = play(self.game, types, actions, self._committed_action)
-            except _Uncommitted:
-                unresolved += 1
-                continue
-            self.follower_table[:, k] = outcome.followers
-            self.known[k] = True
-        if unresolved:
-            return (
-                f"{unresolved} profile(s) the gaps need reach a leader observation at which the "
-                f"leader never acted this episode, so its committed policy is not known there"
-            )
-        return None
-
-
-@dataclass(frozen=True, eq=False)
-class ResponseReport:
-    """What the followers learned in one response phase, and how close to a BCCE it is.
-
-    ``gaps``, ``gaps_unavailable`` and ``certificate`` are computed from a copy of the
-    phase's data the first time one of them is read (an unread report costs nothing).
-
-    Attributes:
-        strategy: Per follower ``[T_i, A_i]``: the per-type mixed strategy they play in the
-            reward phase (one-hot rows for ``argmax``; see
-            :meth:`.followers.Responder.strategy`).
-        rounds: Completed learning rounds (sweeps; queries for bandit learners).
-        queries: Response sub-games played (``n_response``).
-    """
-
-    strategy: tuple[np.ndarray, ...]
-    rounds: int
-    queries: int
-    _source: DiagnosticsSource = field(repr=False)
-
-    @functools.cached_property
-    def _diagnostics(self) -> _Diagnostics:
-        return self._source.compute()
-
-    @property
-    def gaps(self) -> BayesGapReport | None:
-        """The BCCE gaps of the response-phase play in the induced game, or ``None``.
-
-        The play is the empirical distribution of the completed rounds' realised types and
-        current actions (prior times profile for the best response); the game is the
-        followers' induced game given the leader's committed policy. ``ex_ante`` (HST),
-        ``agent_form`` and ``interim`` are the three notions of
-        :func:`~stackelberg_zoo.equilibrium.gaps.bcce_gap`.
-        """
-        return self._diagnostics.gaps
-
-    @property
-    def gaps_unavailable(self) -> str | None:
-        """Why :attr:`gaps` is ``None`` (``None`` when it is not)."""
-        return self._diagnostics.gaps_unavailable
-
-    @property
-    def certificate(self) -> RegretCertificate | None:
-        """The learners' regret certificate (``None`` for the best response).
-
-        ``gaps.ex_ante == certificate.average("realised_regret")`` exactly, and
-        ``learner_regret <= bound`` for full-information learners.
-        """
-        return self._diagnostics.certificate
-
-    def __eq__(self, other) -> bool:
-        if not isinstance(other, ResponseReport):
-            return False
-        mine = (self.strategy, self.rounds, self.queries, tuple(self._diagnostics))
-        theirs = (other.strategy, other.rounds, other.queries, tuple(other._diagnostics))
-        return data_equal(mine, theirs)
-
-    __hash__ = None
-
-
-class Transition(NamedTuple):
-    """What one POMDP step returns.
-
-    Attributes:
-        observation: The leader's next base-game observation (at the end of the episode:
-            the observation it last acted on).
-        reward: 0 in the response phase; sub-game utility / ``n_reward`` at the end of a
-            reward-phase sub-game.
-        terminated: Whether the episode is over.
-        info: See the module docstring.
-    """
-
-    observation: Any
-    reward: float
-    terminated: bool
-    info: dict[str, Any]
-
-
 _transition = functools.partial(tuple.__new__, Transition)
 """``Transition`` from one 4-tuple, without the named tuple's Python-level ``__new__``."""
-
-
-def _key_function(space: gymnasium.Space, what: str) -> Callable[[Any], Hashable]:
-    """An exact, hashable key for elements of ``space`` (observations or actions)."""
-    if isinstance(space, gymnasium.spaces.Discrete):
-        return lambda value: int(value)
-    if isinstance(
-        space,
-        (gymnasium.spaces.Box, gymnasium.spaces.MultiDiscrete, gymnasium.spaces.MultiBinary),
-    ):
-        dtype = space.dtype
-        return lambda value: np.asarray(value, dtype=dtype).tobytes()
-    if isinstance(space, gymnasium.spaces.Dict):
-        parts = {name: _key_function(sub, what) for name, sub in space.spaces.items()}
-        return lambda value: tuple(fn(value[name]) for name, fn in parts.items())
-    if isinstance(space, gymnasium.spaces.Tuple):
-        parts = [_key_function(sub, what) for sub in space.spaces]
-        return lambda value: tuple(fn(v) for fn, v in zip(parts, value, strict=True))
-    raise TypeError(f"the Stackelberg POMDP cannot key {what} of space {space!r}")
-
-
-def copy_element(value: Any) -> Any:
-    """A copy of a space element that no later mutation of ``value`` can reach."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, dict):
-        return {k: copy_element(v) for k, v in value.items()}
-    if isinstance(value, (tuple, list)):
-        return type(value)(copy_element(v) for v in value)
-    return value
-
-
-def _flattener(space: gymnasium.Space) -> Callable[[Any], np.ndarray]:
-    """``float32`` flattening of a space element, as ``gymnasium.spaces.flatten``."""
-    if isinstance(space, gymnasium.spaces.Box):
-        return lambda value: np.asarray(value, dtype=np.float32).ravel()
-    if isinstance(space, gymnasium.spaces.Discrete):
-        n, start = int(space.n), int(space.start)
-
-        def one_hot(value):
-            out = np.zeros(n, dtype=np.float32)
-            out[int(value) - start] = 1.0
-            return out
-
-        return one_hot
-    return lambda value: np.asarray(gymnasium.spaces.flatten(space, value), dtype=np.float32)
-
-
-def _observation_writer(space: gymnasium.Space) -> Callable[[np.ndarray, Any], None]:
-    """Write the ``float32`` flattening of a space element into ``buffer[:d]``, in place.
-
-    The same values as :func:`_flattener` (a ``Box`` cast to ``float32``, a ``Discrete``
-    one-hot), without building the flattened array.
-    """
-    flatten = _flattener(space)
-    if isinstance(space, gymnasium.spaces.Box):
-        size = int(np.prod(space.shape))
-        if len(space.shape) == 1:
-
-            def write_box(buffer, value):
-                buffer[:size] = value
-
-            return write_box
-
-        def write_nd(buffer, value):
-            buffer[:size] = np.asarray(value, dtype=np.float32).ravel()
-
-        return write_nd
-    if isinstance(space, gymnasium.spaces.Discrete):
-        n, start = int(space.n), int(space.start)
-
-        def write_one_hot(buffer, value):
-            buffer[:n] = 0.0
-            buffer[int(value) - start] = 1.0
-
-        return write_one_hot
-    if isinstance(space, gymnasium.spaces.MultiDiscrete) and space.nvec.ndim == 1:
-        # gymnasium.spaces.flatten: one one-hot block per entry, blocks side by side.
-        offsets = np.concatenate([[0], np.cumsum(space.nvec)[:-1]]) - space.start
-        total = int(space.nvec.sum())
-        offset_list = offsets.tolist()
-
-        def write_multi_one_hot(buffer, value):
-            buffer[:total] = 0.0
-            for offset, entry in zip(offset_list, np.asarray(value).tolist(), strict=True):
-                buffer[offset + entry] = 1.0
-
-        return write_multi_one_hot
-    size = int(gymnasium.spaces.flatdim(space))
-
-    def write_flat(buffer, value):
-        buffer[:size] = flatten(value)
-
-    return write_flat
-
-
-def default_phase_lengths(game: EconomicGame) -> tuple[int, int]:
-    """The paper's ``(n_response, n_reward)`` for ``game``'s setting.
-
-    Raises:
-        ValueError: If ``game`` belongs to no known setting (pass both lengths then).
-    """
-    from stackelberg_zoo.envs.pomdp.registration import setting_of
-
-    setting = setting_of(game)
-    if setting is None:
-        raise ValueError(
-            f"no default phase lengths for a {type(game).__name__}; pass n_response and n_reward"
-        )
-    return setting.n_response, setting.n_reward
 
 
 class StackelbergPOMDP:
@@ -488,10 +184,10 @@ class StackelbergPOMDP:
 
         self.observation_space = game.leader_observation_space
         self.action_space = game.leader_action_space
-        self._observation_key = _key_function(self.observation_space, "observations")
-        self._action_key = _key_function(self.action_space, "actions")
-        self._flatten = _flattener(self.observation_space)
-        self._write_observation = _observation_writer(self.observation_space)
+        self._observation_key = key_function(self.observation_space, "observations")
+        self._action_key = key_function(self.action_space, "actions")
+        self._flatten = flattener(self.observation_space)
+        self._write_observation = observation_writer(self.observation_space)
         flat = gymnasium.spaces.flatten_space(self.observation_space)
         n_features = self.followers.state_size
         low = np.concatenate([flat.low, [0.0, 0.0], np.full(n_features, -1.0)])
@@ -516,7 +212,7 @@ class StackelbergPOMDP:
         # Games that never mask (the base class's method) skip the per-step mask query.
         self._masked = type(game).leader_action_mask is not EconomicGame.leader_action_mask
         # The fast path (module docstring); tests switch it off before reset() to compare.
-        self._canonical_key = _canonical_key_function(self.action_space)
+        self._canonical_key = canonical_key_function(self.action_space)
         self._fast = (
             self.commitment
             and bool(getattr(game, "pure_single_turn", False))
@@ -888,19 +584,7 @@ class StackelbergPOMDP:
 
     def _build_report(self) -> ResponseReport:
         responder = self.followers
-        reason = None
-        if not self.diagnostics:
-            reason = "diagnostics=False"
-        elif not self._track_induced:
-            reason = (
-                f"the induced game has {self._n_profiles} profiles, more than "
-                f"MAX_INDUCED_PROFILES={MAX_INDUCED_PROFILES}"
-            )
-        elif self._policy_changed:
-            reason = (
-                "the leader changed its action at an observation within the episode "
-                "(commitment=False), so there is no single induced game"
-            )
+        reason = gaps_unavailable_reason(self.diagnostics, self._n_profiles, self._policy_changed)
         source = DiagnosticsSource(
             game=self.game,
             spec=self.spec,

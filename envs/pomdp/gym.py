@@ -23,7 +23,7 @@ Centralized critic     ``info["state"]`` (float32: base observation, phase, prog
 the step just taken), ``"sub_game"``, ``"replaced"`` (commitment replaced the action),
 ``"state"``; ``"action_mask"`` (``np.int8``) when the setting masks the leader's actions.
 When the response phase ends, ``env.unwrapped.pomdp.report`` holds its
-:class:`~.episode.ResponseReport` (learned strategy, exact BCCE gaps, regret certificate)
+:class:`~.report.ResponseReport` (learned strategy, exact BCCE gaps, regret certificate)
 until the next reset; ``env.unwrapped.pomdp.applied_action`` is the action a step applied.
 
 Arguments: ``setting`` (a setting name or an ``EconomicGame``), ``followers``,
@@ -44,9 +44,10 @@ import numpy as np
 from gymnasium.utils import EzPickle
 
 from stackelberg_zoo.envs.core import EconomicGame
-from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP, copy_element
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
+from stackelberg_zoo.envs.spaces import copy_element
 from stackelberg_zoo.envs.validation import ActionCheck
 
 RENDER_MODES = ["ansi", "human"]

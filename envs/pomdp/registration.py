@@ -76,6 +76,20 @@ def setting_of(game) -> Setting | None:
     return registry.setting_of(game)
 
 
+def default_phase_lengths(game: EconomicGame) -> tuple[int, int]:
+    """The paper's ``(n_response, n_reward)`` for ``game``'s setting.
+
+    Raises:
+        ValueError: If ``game`` belongs to no known setting (pass both lengths then).
+    """
+    setting = setting_of(game)
+    if setting is None:
+        raise ValueError(
+            f"no default phase lengths for a {type(game).__name__}; pass n_response and n_reward"
+        )
+    return setting.n_response, setting.n_reward
+
+
 def register_pomdp_envs() -> None:
     """Register every setting's ids with PettingZoo and Gymnasium (idempotent)."""
     for setting in registry.settings():

@@ -38,7 +38,7 @@ Followers              any registered follower model (``followers="mw"``, ``"hed
   and length), masked by ``"_pomdp_episode"``; a key of its own, so that Gymnasium's
   ``RecordEpisodeStatistics`` (which writes ``"episode"``) wraps this env unchanged;
 * with ``diagnostics=True``, when copies finish a response phase: ``"response"``, an object
-  array of :class:`~.episode.ResponseReport` masked by ``"_response"``.
+  array of :class:`~.report.ResponseReport` masked by ``"_response"``.
 
 Copy ``b`` of an env reset with ``seed=s`` follows exactly the trajectory of the single
 ``StackelbergPOMDPEnv`` reset with ``seed=s + b`` (a list of seeds gives each copy its own),
