@@ -59,6 +59,9 @@ class Args:
     """the follower seeds are `seed + 10000 + k`, as the trainers' evaluations"""
     confidence: float = 0.95
     """the confidence level of the bootstrap intervals"""
+    mixed_margin: float = 0.005
+    """normal-form games with mixed commitments: the margin of the printed target (as the
+    trainers)"""
 
 
 PARAMETERS = ("eps", "eta", "gamma", "reward_play", "ties")
@@ -133,20 +136,22 @@ if __name__ == "__main__":
             raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
         if not 0 < args.confidence < 1:
             raise ValueError(f"--confidence must be in (0, 1), got {args.confidence}")
+        if not (args.mixed_margin >= 0 and np.isfinite(args.mixed_margin)):
+            raise ValueError(f"--mixed-margin must be finite and >= 0, got {args.mixed_margin}")
         record = load_run(args.run_dir)
         followers = followers_of(args, record)
         env_id = pomdp_id(record["env_id"])
         env = gym.make(env_id, followers=followers, **record["env_kwargs"])
+        pomdp = env.unwrapped.pomdp
+        game = pomdp.game
+        policy = SavedPolicy(game, record["mechanism"])
+        seeds = [args.seed + 10_000 + k for k in range(args.seeds)]
+        result = evaluate_policy(  # ValueError: e.g. no saved action at some observation
+            game, policy, followers, seeds, n_response=pomdp.n_response,
+            n_reward=pomdp.n_reward, confidence=args.confidence,
+        )  # fmt: skip
     except (TypeError, ValueError) as error:
         fail(str(error))
-    pomdp = env.unwrapped.pomdp
-    game = pomdp.game
-    policy = SavedPolicy(game, record["mechanism"])
-    seeds = [args.seed + 10_000 + k for k in range(args.seeds)]
-    result = evaluate_policy(
-        game, policy, followers, seeds, n_response=pomdp.n_response, n_reward=pomdp.n_reward,
-        confidence=args.confidence,
-    )  # fmt: skip
     try:  # the mechanism in the setting's words, where its observations can be listed
         mechanism = game.describe_mechanism(
             [(obs, policy(obs)) for obs in leader_observations(game)]
@@ -155,7 +160,7 @@ if __name__ == "__main__":
         saved_entries = record["mechanism"]
         mechanism = [f"{json.dumps(e['observation'])} -> {e['action']}" for e in saved_entries]
     saved = record.get("leader_value")
-    target = game.learning_target(0.005)
+    target = game.learning_target(args.mixed_margin)
     lines = [
         f"{args.run_dir}: {env_id} {json.dumps(record['env_kwargs'])}, followers {followers!r}",
         "mechanism:",
