@@ -7,6 +7,7 @@ import itertools
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import gymnasium
@@ -31,6 +32,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
     MultiplicativeWeightsResponse,
     PopulationResponse,
     RegretMatchingResponse,
+    ResponseAlgorithm,
 )
 from stackelberg_zoo.envs.pomdp.vector import StackelbergPOMDPVectorEnv
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
@@ -253,12 +255,25 @@ def test_a_population_episode_is_its_drawn_members_episode():
         assert population.followers.rounds == alone.followers.rounds
 
 
-def test_population_is_registered_single_env_and_refused_by_the_vector_env():
+@dataclass(frozen=True)
+class SingleEnvHedge(HedgeResponse):
+    """Hedge without a batched kernel (as a model that implements the single env only)."""
+
+    def batched(self, spec, n_response, num_envs, draw, record):
+        return ResponseAlgorithm.batched(self, spec, n_response, num_envs, draw, record)
+
+
+def test_population_is_registered_and_batched_when_its_members_are():
     env = gymnasium.make("StackelbergZoo/SimpleAllocationPOMDP-v0", followers="population")
     env.reset(seed=0)
     assert env.unwrapped.pomdp.followers.member in range(4)
-    with pytest.raises(ValueError, match=r"population.*no batched implementation"):
-        StackelbergPOMDPVectorEnv(2, "simple_allocation", followers="population")
+    vector = StackelbergPOMDPVectorEnv(3, "simple_allocation", followers="population")
+    vector.reset(seed=[0, 1, 2])
+    assert set(vector.pomdp.followers.member.tolist()) <= set(range(4))
+    # (tests/test_vector_env.py checks it step for step against single environments)
+    mix = PopulationResponse(members=(SLOW_MW, SingleEnvHedge()))
+    with pytest.raises(ValueError, match="no batched implementation"):
+        StackelbergPOMDPVectorEnv(2, "simple_allocation", followers=mix)
     with pytest.raises(TypeError, match="ResponseAlgorithm instances"):
         PopulationResponse(members=("mw",))
     with pytest.raises(ValueError, match="one weight per member"):

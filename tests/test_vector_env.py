@@ -13,7 +13,7 @@ from stackelberg_zoo.envs.pomdp import (
     RegretMatchingResponse,
     ResponseAlgorithm,
 )
-from stackelberg_zoo.envs.pomdp.followers import follower_models
+from stackelberg_zoo.envs.pomdp.followers import PopulationResponse, follower_models
 from stackelberg_zoo.envs.pomdp.gym import StackelbergPOMDPEnv
 from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS, pomdp_setting
 from stackelberg_zoo.envs.pomdp.vector import StackelbergPOMDPVectorEnv
@@ -308,11 +308,14 @@ MODEL_SETTINGS = [
     ("mspm", {"values": "uniform", "n_values": 2, "n_messages": 2, "n_response": 40}),
 ]
 MODELS = [
-    # "multiplicative_weights" is an alias; "population" is single-env only (refused below)
-    *(name for name in follower_models() if name not in ("multiplicative_weights", "population")),
+    *(name for name in follower_models() if name != "multiplicative_weights"),  # an alias
     HedgeResponse(eta=0.5, reward_play="sample"),
     RegretMatchingResponse(plus=True, reward_play="sample"),
     Exp3Response(gamma=0.3, reward_play="sample"),
+    PopulationResponse(
+        members=(Exp3Response(reward_play="sample"), RegretMatchingResponse(plus=True)),
+        weights=(1.0, 2.0),
+    ),
 ]
 
 

@@ -18,8 +18,8 @@ responder and its batched kernel (the protocol: :mod:`.base`):
 * :mod:`.best_response`: :class:`BestResponse` (``"best_response"``): an oracle that queries
   every (type profile, action profile) once and plays a pure Bayes-Nash equilibrium of the
   induced game, ties in the leader's favour by default;
-* :mod:`.population`: :class:`PopulationResponse` (``"population"``): each episode draws one
-  follower model and its hyperparameters from a mix (single environment only);
+* :mod:`.population`: :class:`PopulationResponse` (``"population"``): draws one follower
+  model and its hyperparameters from a mix per episode (per copy when batched);
 * :mod:`.certificate`: :class:`RegretCertificate` and the response snapshots.
 
 Every learner is per (follower, type) and updates only in rounds where that type is realised,

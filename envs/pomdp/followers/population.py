@@ -10,9 +10,8 @@ robustness table (``benchmark/robustness.py``) measures.
 The centralized critic's features are a one-hot of the drawn member followed by every
 member's feature slot, zeros except the drawn member's (so the state space is fixed).
 
-Single environment only: :meth:`PopulationResponse.batched` refuses, so the Gymnasium vector
-env (and the trainers' batched path) raise a ``ValueError`` naming the model; the trainers
-fall back to a synchronous vector of single environments for any model but ``mw``.
+The batched kernel (:class:`BatchedPopulation`, for the Gymnasium vector env) splits every
+call by each copy's drawn member and follows the single environment step for step.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stackelberg_zoo.envs.pomdp.followers.base import (
+    BatchedResponder,
     FollowerSpec,
     Responder,
     ResponseAlgorithm,
@@ -194,8 +194,97 @@ class PopulationResponse(ResponseAlgorithm):
         return PopulationResponder(spec, n_response, responders, cdf)
 
     def batched(self, spec, n_response, num_envs, draw, record):
-        """Refused: the population model runs in single environments only."""
-        raise ValueError(
-            "the population follower model ('population') has no batched implementation: "
-            "use single environments (e.g. gymnasium.make_vec(..., vectorization_mode='sync'))"
-        )
+        """Every member's batched kernel, ``num_envs`` copies (``ValueError`` if one has none)."""
+        members = [
+            member.batched(spec, n_response, num_envs, draw, record) for member in self.members
+        ]
+        cdf = np.cumsum(self.probabilities)
+        cdf[-1] = 1.0
+        return BatchedPopulation(spec, n_response, num_envs, draw, record, members, cdf)
+
+
+class BatchedPopulation(BatchedResponder):
+    """The population in ``B`` copies: each copy draws its member at :meth:`reset`.
+
+    Every call is split by member and handed to that member's batched kernel for its copies;
+    copy ``b`` draws its member's uniform, then the member's own, exactly as a single
+    environment seeded like it (:class:`PopulationResponder`).
+    """
+
+    def __init__(self, spec, n_response, num_envs, draw, record, members, cdf):
+        self.members = members
+        sizes = [m.state_size for m in members]
+        self._offsets = np.cumsum([len(members)] + sizes)
+        super().__init__(spec, n_response, num_envs, draw, record)
+        self._cdf = cdf
+        self.member = np.zeros(num_envs, dtype=np.int64)
+        """Each copy's member in its current episode."""
+
+    @property
+    def state_size(self):
+        """Members, plus every member's feature size (as the single environment's)."""
+        return int(self._offsets[-1])
+
+    def _groups(self, index: np.ndarray):
+        """``(member, positions in index)`` for every member with copies in ``index``."""
+        drawn = self.member[index]
+        for k in np.unique(drawn).tolist():
+            yield k, np.flatnonzero(drawn == k)
+
+    def _sync(self, index: np.ndarray) -> None:
+        """Copy rounds and critic features of copies ``index`` from their members."""
+        for k, positions in self._groups(index):
+            copies = index[positions]
+            member = self.members[k]
+            self.rounds[copies] = member.rounds[copies]
+            start = self._offsets[k]
+            features = self.features
+            features[copies] = 0.0
+            features[copies, k] = 1.0
+            features[copies, start : start + member.state_size] = member.features[copies]
+
+    def reset(self, index):
+        """Draw each copy's member (one uniform each), then reset it there."""
+        k = np.searchsorted(self._cdf, self.draw(index), side="right")
+        self.member[index] = np.minimum(k, len(self.members) - 1)
+        for k, positions in self._groups(index):
+            self.members[k].reset(index[positions])
+        self._sync(index)
+
+    def next_queries(self, index):
+        """Each copy's member's next query."""
+        n = self.spec.n_followers
+        types = np.zeros((index.size, n), dtype=np.int64)
+        actions = np.zeros((index.size, n), dtype=np.int64)
+        for k, positions in self._groups(index):
+            types[positions], actions[positions] = self.members[k].next_queries(index[positions])
+        self._sync(index)
+        return types, actions
+
+    def observe(self, index, leader, followers):
+        """Each copy's member observes its outcome."""
+        for k, positions in self._groups(index):
+            self.members[k].observe(index[positions], leader[positions], followers[positions])
+        self._sync(index)
+
+    def finish(self, index):
+        """Each copy's member fixes its reward-phase play."""
+        for k, positions in self._groups(index):
+            self.members[k].finish(index[positions])
+        self._sync(index)
+
+    def reward_actions(self, index, types):
+        """Each copy's member's reward-phase actions."""
+        actions = np.zeros((index.size, self.spec.n_followers), dtype=np.int64)
+        for k, positions in self._groups(index):
+            actions[positions] = self.members[k].reward_actions(index[positions], types[positions])
+        self._sync(index)
+        return actions
+
+    def strategy(self, b):
+        """Copy ``b``'s member's strategy."""
+        return self.members[int(self.member[b])].strategy(b)
+
+    def snapshot(self, b):
+        """Copy ``b``'s member's snapshot."""
+        return self.members[int(self.member[b])].snapshot(b)
