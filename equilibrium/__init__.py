@@ -13,6 +13,7 @@ one job:
 * :mod:`.dynamics`: self-play loops (complete information and per-type Bayesian);
 * :mod:`.lp`: CE/CCE/coarse-Bayes LPs with any linear objective, re-verified;
 * :mod:`.stackelberg`: pure, strong, robust, correlated and Bayesian Stackelberg commitment;
+* :mod:`.robust`: the best mechanism against the worst follower model of a set (max-min, LP);
 * :mod:`.fixtures`: known-answer games from the literature, for tests.
 """
 
@@ -39,6 +40,7 @@ from .games import BayesianGame, NormalFormGame, bimatrix
 from .gaps import bcce_gap, bne_gap, cce_gap, ce_gap, deviation_table, nash_conv
 from .learners import Exp3, Hedge, MultiplicativeWeights, OptimisticHedge, RegretMatching
 from .lp import solve_bayes_coarse, solve_cce, solve_ce, zero_sum_value
+from .robust import RobustResult, robust_value
 from .stackelberg import (
     bayesian_stackelberg,
     correlated_commitment,
@@ -57,6 +59,7 @@ __all__ = [
     "NormalFormGame",
     "OptimisticHedge",
     "RegretMatching",
+    "RobustResult",
     "azuma_margin",
     "bayes_joint_from_samples",
     "bayes_joint_from_strategies",
@@ -83,6 +86,7 @@ __all__ = [
     "pure_commitment",
     "rm_bound",
     "robust_commitment",
+    "robust_value",
     "run_bayesian_selfplay",
     "run_selfplay",
     "solve_bayes_coarse",

@@ -13,7 +13,7 @@ from stackelberg_zoo.envs.pomdp import (
     RegretMatchingResponse,
     ResponseAlgorithm,
 )
-from stackelberg_zoo.envs.pomdp.followers import follower_models
+from stackelberg_zoo.envs.pomdp.followers import PopulationResponse, follower_models
 from stackelberg_zoo.envs.pomdp.gym import StackelbergPOMDPEnv
 from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS, pomdp_setting
 from stackelberg_zoo.envs.pomdp.vector import StackelbergPOMDPVectorEnv
@@ -312,6 +312,10 @@ MODELS = [
     HedgeResponse(eta=0.5, reward_play="sample"),
     RegretMatchingResponse(plus=True, reward_play="sample"),
     Exp3Response(gamma=0.3, reward_play="sample"),
+    PopulationResponse(
+        members=(Exp3Response(reward_play="sample"), RegretMatchingResponse(plus=True)),
+        weights=(1.0, 2.0),
+    ),
 ]
 
 

@@ -18,6 +18,8 @@ responder and its batched kernel (the protocol: :mod:`.base`):
 * :mod:`.best_response`: :class:`BestResponse` (``"best_response"``): an oracle that queries
   every (type profile, action profile) once and plays a pure Bayes-Nash equilibrium of the
   induced game, ties in the leader's favour by default;
+* :mod:`.population`: :class:`PopulationResponse` (``"population"``): draws one follower
+  model and its hyperparameters from a mix per episode (per copy when batched);
 * :mod:`.certificate`: :class:`RegretCertificate` and the response snapshots.
 
 Every learner is per (follower, type) and updates only in rounds where that type is realised,
@@ -55,6 +57,7 @@ from stackelberg_zoo.envs.pomdp.followers.exp3 import Exp3Response
 from stackelberg_zoo.envs.pomdp.followers.hedge import HedgeResponse
 from stackelberg_zoo.envs.pomdp.followers.learning import SweepResponse
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsResponse
+from stackelberg_zoo.envs.pomdp.followers.population import PopulationResponse
 from stackelberg_zoo.envs.pomdp.followers.regret_matching import RegretMatchingResponse
 from stackelberg_zoo.equilibrium.bayes_nash import (
     DEFAULT_TIE_TOL,
@@ -144,6 +147,7 @@ register_follower_model(
 )
 register_follower_model("exp3", Exp3Response)
 register_follower_model("best_response", BestResponse)
+register_follower_model("population", PopulationResponse)
 
 __all__ = [
     "DEFAULT_TIE_TOL",
@@ -158,6 +162,7 @@ __all__ = [
     "HedgeResponse",
     "MultiplicativeWeightsResponse",
     "NoPureEquilibriumError",
+    "PopulationResponse",
     "RegretCertificate",
     "RegretMatchingResponse",
     "Responder",

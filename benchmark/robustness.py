@@ -1,0 +1,365 @@
+"""The robustness table: leaders trained against one follower model, evaluated against others.
+
+For each setting, each *row* is a follower model the leader is trained against (one of the
+columns' models, plus a *population* row trained against a mix of models drawn per episode),
+each *column* a follower model the trained mechanism is evaluated against, and each cell the
+mean exact leader value over training seeds (each training seed's value is its mean over the
+follower seeds), with the interquartile mean, a bootstrap 95% CI over training seeds and the
+fraction of (training seed, follower seed) evaluations at the exact optimum (within 1e-3).
+
+Training is random search over committed mechanisms (the algorithm of
+`baselines/random_search.py`, run here in process so that a row can be any follower model
+with any hyperparameters): `--train-episodes` POMDP episodes, each with a fresh uniformly
+random committed mechanism, scored by its episode return against the row's model; the best
+return wins. Evaluation is exact (`stackelberg_zoo.envs.evaluation.evaluate_policy`): the
+same follower seeds for every mechanism. The upper bound of every row is the exact robust
+reference (`robust_reference`: every committed mechanism against every column model on the
+same seeds): a trained mechanism's worst column is at most its pure value, and the worst
+column of a cell average is at most its lottery value.
+
+    python benchmark/robustness.py                                   # the demo, 3 seeds
+    python benchmark/robustness.py --train-seeds 10 --eval-seeds 10  # the table's figures
+
+Writes into `--out`: `robustness.md` (the tables), `marl_eval.json` (marl-eval's raw-data
+layout, one "algorithm" per row and one "task" per column) and `<setting>.png` (heat maps).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import tyro
+
+from stackelberg_zoo.envs.core import EconomicGame
+from stackelberg_zoo.envs.evaluation import (
+    AT_OPTIMUM_TOL,
+    TablePolicy,
+    enumerate_mechanisms,
+    evaluate_policy,
+    leader_observations,
+    robust_reference,
+    summarize,
+)
+from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
+from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
+from stackelberg_zoo.envs.pomdp.followers import (
+    BestResponse,
+    Exp3Response,
+    HedgeResponse,
+    MultiplicativeWeightsResponse,
+    PopulationResponse,
+    RegretMatchingResponse,
+    ResponseAlgorithm,
+)
+from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
+
+SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "maintain": ("normal_form", {"game": "maintain"}),
+    "simple-allocation-k2": ("simple_allocation", {"n_messages": 2, "prior": [0.5, 0.3, 0.2]}),
+}
+"""The table's settings: name -> (setting, game kwargs). The normal form's pure commitments
+and simple allocation's message maps are few enough to enumerate for the robust reference."""
+
+POPULATION_MIX = ("mw eps=0.01", "mw eps=0.1", "hedge", "regret matching")
+"""The population row's members (columns' labels), drawn uniformly per training episode; the
+other columns are held out from it."""
+
+
+def game_of(name: str) -> EconomicGame:
+    """The game of the table's setting ``name``."""
+    setting, kwargs = SETTINGS[name]
+    if setting == "normal_form":
+        return NormalFormStackelberg(**kwargs)
+    return SimpleAllocation(**kwargs)
+
+
+def models(reward_play: str) -> dict[str, ResponseAlgorithm]:
+    """The columns: label -> follower model (learners with ``reward_play``)."""
+    return {
+        "mw eps=0.01": MultiplicativeWeightsResponse(eps=0.01, reward_play=reward_play),
+        "mw eps=0.1": MultiplicativeWeightsResponse(eps=0.1, reward_play=reward_play),
+        "mw eps=0.5": MultiplicativeWeightsResponse(eps=0.5, reward_play=reward_play),
+        "hedge": HedgeResponse(reward_play=reward_play),
+        "regret matching": RegretMatchingResponse(reward_play=reward_play),
+        "rm+": RegretMatchingResponse(plus=True, reward_play=reward_play),
+        "exp3": Exp3Response(reward_play=reward_play),
+        "best response": BestResponse(),
+    }
+
+
+def rows(columns: dict[str, ResponseAlgorithm]) -> dict[str, ResponseAlgorithm]:
+    """The rows: every column's model, then the population of :data:`POPULATION_MIX`."""
+    mix = tuple(columns[label] for label in POPULATION_MIX)
+    return {**columns, "population": PopulationResponse(members=mix)}
+
+
+def train(
+    game: EconomicGame, followers: ResponseAlgorithm, episodes: int, seed: int, n_reward: int
+) -> TablePolicy:
+    """Random search: the committed mechanism with the best episode return of ``episodes``."""
+    rng = np.random.default_rng(seed)
+    mechanisms = enumerate_mechanisms(game)
+    pomdp = StackelbergPOMDP(game, followers, n_reward=n_reward)
+    best, best_return = None, -math.inf
+    for _ in range(episodes):
+        mechanism = mechanisms[int(rng.integers(len(mechanisms)))]
+        observation, _ = pomdp.reset(rng)
+        total = 0.0
+        while True:
+            step = pomdp.step(mechanism(observation))
+            total += step.reward
+            if step.terminated:
+                break
+            observation = step.observation
+        if total > best_return:
+            best, best_return = mechanism, total
+    return best
+
+
+@dataclass
+class Cell:
+    """One (row, column) cell: per training seed, the follower seeds' values."""
+
+    values: list[list[float]] = field(default_factory=list)
+    gaps: list[list[float]] = field(default_factory=list)
+    bcce: list[list[float]] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float]:
+        """Mean, IQM and CI over training seeds; fraction at the optimum over all evaluations."""
+        runs = summarize([np.mean(v) for v in self.values])
+        return {"mean": runs.mean, "iqm": runs.iqm, "ci_low": runs.ci_low, "ci_high": runs.ci_high}
+
+
+def measure(name: str, args: Args) -> dict[str, Any]:
+    """Train every row, evaluate against every column, and the robust reference."""
+    game = game_of(name)
+    optimum = float(game.reference().optimum)
+    columns = models(args.reward_play)
+    eval_seeds = [10_000 + k for k in range(args.eval_seeds)]
+    table: dict[str, dict[str, Cell]] = {}
+    mechanisms: dict[str, list[str]] = {}
+    for row, followers in rows(columns).items():
+        table[row] = {column: Cell() for column in columns}
+        mechanisms[row] = []
+        for seed in range(1, args.train_seeds + 1):
+            policy = train(game, followers, args.train_episodes, seed, args.n_reward)
+            mechanisms[row].append(mechanism_text(game, policy))
+            for column, model in columns.items():
+                result = evaluate_policy(game, policy, model, eval_seeds)
+                cell = table[row][column]
+                cell.values.append([s.leader_value for s in result.seeds])
+                cell.gaps.append([s.optimality_gap for s in result.seeds])
+                cell.bcce.append([s.bcce_gap for s in result.seeds])
+    reference = robust_reference(game, list(columns.values()), eval_seeds)
+    return {
+        "game": game,
+        "optimum": optimum,
+        "columns": list(columns),
+        "table": table,
+        "mechanisms": mechanisms,
+        "reference": reference,
+    }
+
+
+def mechanism_text(game: EconomicGame, policy: TablePolicy) -> str:
+    """A committed mechanism in the setting's words, on one line."""
+    entries = [(obs, policy(obs)) for obs in leader_observations(game)]
+    return ", ".join(game.describe_mechanism(entries))
+
+
+def worst_columns(measured: dict[str, Any]) -> dict[str, float]:
+    """Each row's worst cell mean (its value against the worst column model)."""
+    return {
+        row: min(cell.summary()["mean"] for cell in cells.values())
+        for row, cells in measured["table"].items()
+    }
+
+
+def markdown(name: str, measured: dict[str, Any], args: Args) -> str:
+    """The setting's table, its robust reference and what the rows learned."""
+    columns, optimum = measured["columns"], measured["optimum"]
+    reference = measured["reference"]
+    n_all = args.train_seeds * args.eval_seeds
+    lines = [
+        f"### {name}",
+        "",
+        f"Exact optimum (best response, leader-favourable ties) {optimum:.4f}. Cells: mean "
+        f"exact leader value over {args.train_seeds} training seeds [bootstrap 95% CI], and "
+        f"the evaluations within {AT_OPTIMUM_TOL:g} of the optimum out of {n_all}.",
+        "",
+        "| trained against \\ evaluated against | " + " | ".join(columns) + " | worst |",
+        "|---" * (len(columns) + 2) + "|",
+    ]
+    worst = worst_columns(measured)
+    for row, cells in measured["table"].items():
+        texts = []
+        for column in columns:
+            cell, s = cells[column], cells[column].summary()
+            at = sum(v >= optimum - AT_OPTIMUM_TOL for run in cell.values for v in run)
+            texts.append(f"{s['mean']:.3f} [{s['ci_low']:.3f}, {s['ci_high']:.3f}] {at}/{n_all}")
+        lines.append(f"| {row} | " + " | ".join(texts) + f" | {worst[row]:.3f} |")
+    result = reference.result
+    best_row = max(worst, key=worst.get)
+    population_is_best = worst["population"] >= worst[best_row] - 1e-9
+    pure_mechanism = mechanism_text(measured["game"], reference.mechanisms[result.pure_mechanism])
+    lines += [
+        "",
+        f"Robust reference over the {len(columns)} column models (every committed mechanism, "
+        f"the same follower seeds): best single mechanism against the worst model "
+        f"**{result.pure_value:.4f}** ({pure_mechanism}); best lottery over mechanisms "
+        f"**{result.mixed_value:.4f}**. Upper bound on every row's worst column: "
+        + ("holds" if max(worst.values()) <= result.mixed_value + 1e-9 else "**VIOLATED**")
+        + ".",
+        f"Most robust row (largest worst column): **{best_row}** ({worst[best_row]:.4f}); "
+        f"population row: {worst['population']:.4f}"
+        + (" (the most robust)." if population_is_best else " (not the most robust).")
+        + f" The population mixes {', '.join(POPULATION_MIX)}; the other columns are held out.",
+        "",
+        "Mechanisms learned, with the number of training seeds that learned each:",
+        "",
+        *(
+            f"- {row}: " + "; ".join(f"{m} ({ms.count(m)})" for m in dict.fromkeys(ms))
+            for row, ms in measured["mechanisms"].items()
+        ),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def rounded(values: list[float]) -> list[float | None]:
+    """``values`` rounded to 6 decimals, ``None`` for a missing (NaN) one."""
+    return [round(float(v), 6) if math.isfinite(v) else None for v in values]
+
+
+def marl_eval(all_measured: dict[str, dict[str, Any]], args: Args) -> dict[str, Any]:
+    """marl-eval's raw-data layout: setting -> column -> row -> seed -> metrics.
+
+    ``absolute_metrics`` hold one value per follower seed; ``step_0`` (marl-eval needs a step)
+    the mean over follower seeds, at the training budget (in episodes).
+    """
+    out: dict[str, Any] = {}
+    steps = args.train_episodes
+    for name, measured in all_measured.items():
+        setting = out.setdefault(SETTINGS[name][0], {})
+        for column in measured["columns"]:
+            task = setting.setdefault(f"{name}/evaluated-against:{column}", {})
+            for row, cells in measured["table"].items():
+                cell = cells[column]
+                runs = {}
+                for k, values in enumerate(cell.values):
+                    metrics = {  # one entry per follower seed, rounded to 1e-6
+                        "leader_value": rounded(values),
+                        "optimality_gap": rounded(cell.gaps[k]),
+                        "bcce_gap": rounded(cell.bcce[k]),
+                    }
+                    mean = rounded([float(np.mean(values))])
+                    runs[f"seed_{k + 1}"] = {
+                        "step_0": {"step_count": steps, "leader_value": mean},
+                        "absolute_metrics": metrics,
+                    }
+                task[f"trained-against:{row}"] = runs
+    return out
+
+
+def heat_map(name: str, measured: dict[str, Any], path: Path) -> None:
+    """Rows x columns of cell means, annotated, with the optimum in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = measured["columns"]
+    row_names = list(measured["table"])
+    means = np.array(
+        [[measured["table"][r][c].summary()["mean"] for c in columns] for r in row_names]
+    )
+    top = max(measured["optimum"], 1e-9)
+    fig, ax = plt.subplots(figsize=(0.8 * len(columns) + 3.0, 0.45 * len(row_names) + 2.2))
+    image = ax.imshow(means, cmap="viridis", vmin=0.0, vmax=top, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=40, ha="right")
+    ax.set_yticks(range(len(row_names)), row_names)
+    ax.set_xlabel("evaluated against")
+    ax.set_ylabel("trained against")
+    for i in range(len(row_names)):
+        for j in range(len(columns)):
+            color = "k" if means[i, j] > 0.6 * top else "w"
+            ax.text(j, i, f"{means[i, j]:.2f}", ha="center", va="center", color=color, fontsize=8)
+    reference = measured["reference"].result
+    ax.set_title(
+        f"{name}: mean exact leader value\n(optimum {measured['optimum']:.3f}; robust "
+        f"{reference.pure_value:.3f} pure, {reference.mixed_value:.3f} lottery)",
+        fontsize=9,
+    )
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+@dataclass
+class Args:
+    out: str = "benchmark/results/robustness"
+    """the output folder (tables, marl-eval JSON, heat maps)"""
+    settings: tuple[str, ...] = tuple(SETTINGS)
+    """the settings to measure"""
+    train_seeds: int = 3
+    """training seeds per row (the table's figures use 10)"""
+    eval_seeds: int = 3
+    """follower seeds per evaluation (the table's figures use 10)"""
+    train_episodes: int = 30
+    """random-search episodes per training run (one random committed mechanism each)"""
+    n_reward: int = 100
+    """reward sub-games per training episode (the return a mechanism is scored by)"""
+    reward_play: Literal["argmax", "sample"] = "sample"
+    """how the learning followers play in the reward phase: `sample` their mixed strategy
+    (how far they learned), or `argmax` (with a pure commitment every full-information
+    learner then plays the exact best response after one sweep)"""
+
+
+def check_args(args: Args) -> None:
+    """Refuse a bad flag, naming it and the value (``ValueError``)."""
+    for name in ("train_seeds", "eval_seeds", "train_episodes", "n_reward"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    unknown = [s for s in args.settings if s not in SETTINGS]
+    if unknown:
+        raise ValueError(f"--settings must be among {list(SETTINGS)}, got {unknown}")
+
+
+def main(args: Args) -> int:
+    """Measure, print and write; exit status 1 if a robust upper bound is violated."""
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.time()
+    measured = {name: measure(name, args) for name in args.settings}
+    command = "python benchmark/robustness.py " + " ".join(sys.argv[1:])
+    text = "\n".join(markdown(name, m, args) for name, m in measured.items())
+    text += f"\nMeasured by `{command.strip()}` in {time.time() - start:.0f} s.\n"
+    print(text)
+    (out / "robustness.md").write_text(text)
+    compact = json.dumps(marl_eval(measured, args), separators=(",", ":"))
+    (out / "marl_eval.json").write_text(compact)
+    for name, m in measured.items():
+        heat_map(name, m, out / f"{name}.png")
+    violated = [
+        name for name, m in measured.items()
+        if max(worst_columns(m).values()) > m["reference"].result.mixed_value + 1e-9
+    ]  # fmt: skip
+    return 1 if violated else 0
+
+
+if __name__ == "__main__":
+    arguments = tyro.cli(Args)
+    try:
+        check_args(arguments)
+    except ValueError as error:
+        print(f"robustness.py: error: {error}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(main(arguments))
