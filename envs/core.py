@@ -168,6 +168,29 @@ class EconomicGame(abc.ABC):
     def reference(self) -> Reference:
         """The setting's exact reference values (see :class:`Reference`)."""
 
+    # -- optional hooks of the Stackelberg POMDP ---------------------------------------------
+
+    def follower_initial_values(self) -> tuple[np.ndarray, ...] | None:
+        """Per follower ``[T_i, A_i]``: the per-sub-game value a value-based learner starts from.
+
+        Value-based follower models (tabular Q-learning) initialise each action's value from
+        it (Q-learning divides it by ``1 - delta``). Default ``None``: the setting prescribes
+        nothing and such learners start at 0.
+        """
+        return None
+
+    def reward_phase_value(self, follower_actions: np.ndarray, leader: np.ndarray) -> float:
+        """The leader's return of a reward phase, from its sub-games in order.
+
+        Override it only if the setting's leader value is not the average utility over the
+        reward phase: the Stackelberg POMDP then pays 0 for every reward sub-game but the
+        last, and this value at the last. Not overridden (the default), the POMDP pays each
+        sub-game's utility divided by ``n_reward`` as it ends, which sums to the average.
+        ``follower_actions`` (``int64[n_reward, n]``) are the followers' actions in each
+        sub-game, ``leader`` (``[n_reward]``) the leader's utility in each.
+        """
+        return float(np.mean(leader))
+
     # -- what trainers print and save about a learned mechanism ------------------------------
 
     @property
@@ -244,6 +267,11 @@ def blank_element(space: gymnasium.Space) -> Any:
     if isinstance(space, gymnasium.spaces.Tuple):
         return tuple(blank_element(sub) for sub in space.spaces)
     raise TypeError(f"no blank element defined for space {space!r}")
+
+
+def aggregates_reward_phase(game: EconomicGame) -> bool:
+    """Whether ``game`` overrides :meth:`EconomicGame.reward_phase_value` (pays at the end)."""
+    return type(game).reward_phase_value is not EconomicGame.reward_phase_value
 
 
 def play(game: EconomicGame, types, follower_actions, leader_policy: LeaderPolicy) -> Outcome:

@@ -60,7 +60,7 @@ import gymnasium
 import numpy as np
 
 from stackelberg_zoo.envs import registry
-from stackelberg_zoo.envs.core import EconomicGame
+from stackelberg_zoo.envs.core import EconomicGame, aggregates_reward_phase
 from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
 from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
 from stackelberg_zoo.envs.pomdp.followers import (
@@ -225,6 +225,12 @@ class BatchedStackelbergPOMDP:
         self._return = np.zeros(B)
         self._length = np.zeros(B, dtype=np.int64)
         self._policy_changed = np.zeros(B, dtype=bool)
+
+        # Settings with their own reward-phase value (EconomicGame.reward_phase_value).
+        self._aggregate = aggregates_reward_phase(game)
+        if self._aggregate:
+            self._phase_actions = np.zeros((B, self.n_reward, n), dtype=np.int64)
+            self._phase_leader = np.zeros((B, self.n_reward))
 
         self._commitments = CommitmentCache(
             B,
@@ -398,8 +404,11 @@ class BatchedStackelbergPOMDP:
                     response = ~in_reward
                     self._observe(ended[response], leader[response], followers[response], reports)
                 reward_index = ended[in_reward]
-                reward[reward_index] = leader[in_reward] / self.n_reward
                 terminated[reward_index] = self.done[reward_index] == self.n_reward
+                if self._aggregate:
+                    self._aggregate_rewards(reward_index, leader[in_reward], reward, terminated)
+                else:
+                    reward[reward_index] = leader[in_reward] / self.n_reward
         self._return += reward
         final_state = None
         final_observation = None
@@ -427,6 +436,17 @@ class BatchedStackelbergPOMDP:
             final_state,
             reports,
         )
+
+    def _aggregate_rewards(self, index, leader, reward, terminated) -> None:
+        """Keep reward sub-games of ``index``; pay ``game.reward_phase_value`` at the last."""
+        k = self.done[index] - 1
+        self._phase_actions[index, k] = self._actions[index]
+        self._phase_leader[index, k] = leader
+        for b in index[terminated[index]].tolist():
+            value = self.game.reward_phase_value(
+                self._phase_actions[b].copy(), self._phase_leader[b].copy()
+            )
+            reward[b] = float(value)
 
     def _observe(
         self,

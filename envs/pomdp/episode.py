@@ -8,7 +8,9 @@ An *episode* (docs/settings.md, "The model") is
    the leader's reward is 0;
 2. a **reward phase** of ``n_reward`` sub-games with fresh types from the prior, in which
    the followers play what the algorithm learned; at the end of each, the leader earns its
-   sub-game utility divided by ``n_reward``.
+   sub-game utility divided by ``n_reward`` (a setting that defines its own reward-phase
+   value, :meth:`~stackelberg_zoo.envs.core.EconomicGame.reward_phase_value`, pays it at
+   the end of the last reward sub-game instead, and 0 before).
 
 The return of an episode is therefore the leader's average utility against the followers'
 learned response. **One step is one leader turn of one sub-game**; there are no ignored
@@ -70,7 +72,7 @@ from typing import Any, NamedTuple
 import gymnasium
 import numpy as np
 
-from stackelberg_zoo.envs.core import EconomicGame, Outcome
+from stackelberg_zoo.envs.core import EconomicGame, Outcome, aggregates_reward_phase
 from stackelberg_zoo.envs.pomdp.followers import (
     FollowerSpec,
     Responder,
@@ -220,6 +222,10 @@ class StackelbergPOMDP:
             and self._canonical_key is not None
             and self._n_profiles <= MAX_MEMO_PROFILES
         )
+        # Settings with their own reward-phase value (EconomicGame.reward_phase_value).
+        self._aggregate = aggregates_reward_phase(game)
+        self._phase_actions = np.zeros((self.n_reward, n), dtype=np.int64)
+        self._phase_leader = np.zeros(self.n_reward)
         self._starts: dict[tuple[int, ...], _StartEntry] = {}
         self._results: dict[tuple[int, ...], tuple[Any, Outcome]] = {}
         self._canonical_commits: set[Hashable] = set()
@@ -360,9 +366,24 @@ class StackelbergPOMDP:
                 self._phase = Phase.REWARD
                 self._done = 0
             return 0.0
+        if self._aggregate:  # the game's own reward-phase value, paid at the end
+            return self._aggregate_reward(outcome)
         if self._done == self.n_reward:
             self._terminated = True
         return outcome.leader / self.n_reward
+
+    def _aggregate_reward(self, outcome: Outcome) -> float:
+        """Keep a reward sub-game; at the last, pay ``game.reward_phase_value`` of them all."""
+        k = self._done - 1
+        n = self.spec.n_followers
+        actions = self._query[n:] if self._memo else self._follower_actions
+        self._phase_actions[k] = actions
+        self._phase_leader[k] = outcome.leader
+        if self._done < self.n_reward:
+            return 0.0
+        self._terminated = True
+        value = self.game.reward_phase_value(self._phase_actions.copy(), self._phase_leader.copy())
+        return float(value)
 
     def step(self, action: Any) -> Transition:
         """One leader turn.

@@ -180,9 +180,18 @@ class ResponseReport:
         """The learners' regret certificate (``None`` for the best response).
 
         ``gaps.ex_ante == certificate.average("realised_regret")`` exactly, and
-        ``learner_regret <= bound`` for full-information learners.
+        ``learner_regret <= bound`` for full-information learners. ``None`` also for
+        learners that are not no-regret (Q-learning); :attr:`certificate_unavailable` says so.
         """
         return self._diagnostics.certificate
+
+    @property
+    def certificate_unavailable(self) -> str | None:
+        """Why the follower model gives no :attr:`certificate` (``None`` if it gives one)."""
+        snapshot = self._source.snapshot
+        if snapshot is None:
+            return self._source.reason
+        return snapshot.certificate_unavailable()
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, ResponseReport):

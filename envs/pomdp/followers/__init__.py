@@ -20,6 +20,9 @@ responder and its batched kernel (the protocol: :mod:`.base`):
   induced game, ties in the leader's favour by default;
 * :mod:`.population`: :class:`PopulationResponse` (``"population"``): draws one follower
   model and its hyperparameters from a mix per episode (per copy when batched);
+* :mod:`.q_learning`: :class:`QLearningResponse` (``"q_learning"``): tabular Q-learning
+  (Calvano et al. 2020), state = the last joint action, ε-greedy; not a no-regret learner,
+  so its report carries no certificate (:mod:`.q_learning_batched`: its batched kernel);
 * :mod:`.certificate`: :class:`RegretCertificate` and the response snapshots.
 
 Every learner is per (follower, type) and updates only in rounds where that type is realised,
@@ -58,6 +61,7 @@ from stackelberg_zoo.envs.pomdp.followers.hedge import HedgeResponse
 from stackelberg_zoo.envs.pomdp.followers.learning import SweepResponse
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsResponse
 from stackelberg_zoo.envs.pomdp.followers.population import PopulationResponse
+from stackelberg_zoo.envs.pomdp.followers.q_learning import QLearningResponse
 from stackelberg_zoo.envs.pomdp.followers.regret_matching import RegretMatchingResponse
 from stackelberg_zoo.equilibrium.bayes_nash import (
     DEFAULT_TIE_TOL,
@@ -148,6 +152,7 @@ register_follower_model(
 register_follower_model("exp3", Exp3Response)
 register_follower_model("best_response", BestResponse)
 register_follower_model("population", PopulationResponse)
+register_follower_model("q_learning", QLearningResponse)
 
 __all__ = [
     "DEFAULT_TIE_TOL",
@@ -163,6 +168,7 @@ __all__ = [
     "MultiplicativeWeightsResponse",
     "NoPureEquilibriumError",
     "PopulationResponse",
+    "QLearningResponse",
     "RegretCertificate",
     "RegretMatchingResponse",
     "Responder",

@@ -53,11 +53,15 @@ class FollowerSpec:
         n_types: Number of types of each follower.
         n_actions: Number of actions of each follower.
         prior: ``[T_1..T_n]`` joint type distribution (may be correlated), read-only.
+        initial_values: Per follower ``[T_i, A_i]`` the setting's starting values for
+            value-based learners (the game's ``follower_initial_values()``), read-only;
+            ``None`` if it prescribes none.
     """
 
     n_types: tuple[int, ...]
     n_actions: tuple[int, ...]
     prior: np.ndarray
+    initial_values: tuple[np.ndarray, ...] | None = None
     _cdf: np.ndarray = field(init=False, repr=False)
     _cdf_list: list[float] = field(init=False, repr=False)
     _profiles: np.ndarray = field(init=False, repr=False)
@@ -81,6 +85,17 @@ class FollowerSpec:
         object.__setattr__(self, "n_types", n_types)
         object.__setattr__(self, "n_actions", n_actions)
         object.__setattr__(self, "prior", read_only(prior))
+        if self.initial_values is not None:
+            values = tuple(np.asarray(v, dtype=np.float64) for v in self.initial_values)
+            shapes = tuple(zip(n_types, n_actions, strict=True))
+            if tuple(v.shape for v in values) != shapes or not all(
+                np.all(np.isfinite(v)) for v in values
+            ):
+                raise ValueError(
+                    f"initial_values must be finite arrays of shapes {shapes}, got "
+                    f"{[v.tolist() for v in values]}"
+                )
+            object.__setattr__(self, "initial_values", tuple(read_only(v) for v in values))
         flat = prior.ravel()
         object.__setattr__(self, "_cdf", np.cumsum(flat))
         object.__setattr__(self, "_cdf_list", self._cdf.tolist())
@@ -96,7 +111,8 @@ class FollowerSpec:
     @classmethod
     def of(cls, game) -> FollowerSpec:
         """The follower spec of an :class:`~stackelberg_zoo.envs.core.EconomicGame`."""
-        return cls(tuple(game.n_types), tuple(game.n_follower_actions), game.prior)
+        values = game.follower_initial_values()
+        return cls(tuple(game.n_types), tuple(game.n_follower_actions), game.prior, values)
 
     @property
     def n_followers(self) -> int:
@@ -215,6 +231,10 @@ class ResponseSnapshot(abc.ABC):
                 leader policy where known (needed only by bandit learners, whose
                 counterfactual gains were never queried), or ``None``.
         """
+        return None
+
+    def certificate_unavailable(self) -> str | None:
+        """Why :meth:`certificate` is ``None`` for this model (``None``: no reason to give)."""
         return None
 
 
