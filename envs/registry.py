@@ -80,6 +80,8 @@ class Setting:
         parallel: Whether a genuinely simultaneous ``parallel_env`` is registered too.
         batched_game: The batched game class (or its ``"module:Class"``) behind the POMDP's
             vector env, ``None`` if the setting has none (Gymnasium's sync vector then).
+        followers: The follower model the POMDP ids use unless ``followers=`` is given
+            (a registered name); ``None``: the drivers' default, ``"mw"``.
         default_game: The game arguments the trainers use when ``--env-kwargs`` is not given
             (the benchmark's instance of the setting).
         trainer_defaults: Per trainer (its file name without ``.py``), the hyperparameters
@@ -97,6 +99,7 @@ class Setting:
     env_module: str | None = None
     parallel: bool = False
     batched_game: str | type | None = None
+    followers: str | None = None
     default_game: Mapping[str, Any] = field(default_factory=dict, hash=False)
     trainer_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
@@ -217,6 +220,23 @@ BUILTIN_SETTINGS: tuple[Setting, ...] = (
             ),
         },
     ),
+    Setting(
+        "collusion_platform",
+        game_type=f"{_ENVS}.collusion_platform.game:CollusionPlatform",
+        factory=f"{_ENVS}.collusion_platform.game:CollusionPlatform",
+        n_response=50_000,  # Q-learning periods per episode (no convergence stop)
+        n_reward=30,  # greedy periods; the value is their first cycle's mean surplus
+        pettingzoo_id="stackelberg/collusion-platform-pomdp-v0",
+        gymnasium_id="StackelbergZoo/CollusionPlatformPOMDP-v0",
+        env_id="stackelberg/collusion-platform-v0",
+        env_module=f"{_ENVS}.collusion_platform.env",
+        batched_game=f"{_ENVS}.collusion_platform.batched:BatchedCollusionPlatform",
+        followers="q_learning",
+        trainer_defaults={
+            "mappo": dict(follower="q_learning"),
+            "random_search": dict(follower="q_learning"),
+        },
+    ),
 )  # fmt: skip
 """The settings of the suite, in one place (one entry per setting folder)."""
 
@@ -255,6 +275,8 @@ def _register_ids(setting: Setting) -> None:
                 "parallel", setting.env_id, entry_point=f"{setting.env_module}:parallel_env"
             )
     kwargs = {"setting": setting.name}
+    if setting.followers is not None:
+        kwargs["followers"] = setting.followers
     if setting.pettingzoo_id not in pettingzoo.aec_registry:
         pettingzoo.register(
             "aec", setting.pettingzoo_id, entry_point=POMDP_AEC_ENTRY_POINT, kwargs=dict(kwargs)

@@ -65,6 +65,11 @@ CASES: dict[str, list[dict]] = {
             "n_messages": 3,
         },
     ],
+    "stackelberg/collusion-platform-v0": [
+        {},
+        {"n_prices": 2, "price_low": 1.2, "price_high": 1.9},
+        {"n_prices": 5, "mu": 0.1, "outside": 0.5, "quality": 2.5},
+    ],
 }
 """Representative kwargs per id; every registered id must appear here."""
 

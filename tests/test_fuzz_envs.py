@@ -218,11 +218,31 @@ def mspm_args() -> dict[str, st.SearchStrategy[Arg]]:
     }
 
 
+def collusion_platform_args() -> dict[str, st.SearchStrategy[Arg]]:
+    """The collusion platform's game arguments (a valid grid needs price_low < price_high)."""
+
+    def finite(low, high):  # any finite real is valid here; only non-reals and non-finite fail
+        return _valid(st.floats(low, high, allow_nan=False)) | _invalid(
+            float("nan"), float("inf"), True, "1.0", 1 + 0j, None, [1.0]
+        )
+
+    return {
+        "n_prices": counts(1, 6, huge_ok=False),
+        "price_low": finite(0.5, 1.2),
+        "price_high": finite(1.5, 2.5),
+        "cost": finite(-1.0, 1.0),
+        "quality": finite(1.0, 3.0),
+        "outside": finite(-1.0, 1.0),
+        "mu": reals(0.05, 1.0) | _invalid(0.0, -0.25),
+    }
+
+
 GAME_ARGS = {
     "normal_form": normal_form_args,
     "matrix_design": matrix_design_args,
     "simple_allocation": simple_allocation_args,
     "mspm": mspm_args,
+    "collusion_platform": collusion_platform_args,
 }
 
 MULTI_AGENT_ID = {
@@ -230,6 +250,7 @@ MULTI_AGENT_ID = {
     "matrix_design": "stackelberg/matrix-design-v0",
     "simple_allocation": "stackelberg/simple-allocation-v0",
     "mspm": "stackelberg/mspm-v0",
+    "collusion_platform": "stackelberg/collusion-platform-v0",
 }
 
 POMDP_ARGS = {

@@ -302,6 +302,7 @@ SETTING_KWARGS = {
     "matrix_design": [{}],
     "simple_allocation": [{"n_messages": 2}],
     "mspm": [{"values": "uniform", "n_values": 3}],
+    "collusion_platform": [{}, {"n_prices": 3, "followers": "mw"}],
 }
 CASES = [(s.name, kwargs) for s in POMDP_SETTINGS for kwargs in SETTING_KWARGS[s.name]]
 IDS = [

@@ -127,7 +127,7 @@ def run(*argv: str, cwd: Path, timeout: int = 240) -> subprocess.CompletedProces
 
 
 def test_help_shows_the_settings_concrete_defaults_and_no_runtime_fields(tmp_path):
-    mspm = BUILTIN_SETTINGS[-1]
+    mspm = next(s for s in BUILTIN_SETTINGS if s.name == "mspm")
     result = run(str(BASELINES / "mappo.py"), "--env-id", mspm.gymnasium_id, "--help", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     out = " ".join(result.stdout.split())

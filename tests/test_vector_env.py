@@ -306,6 +306,7 @@ MODEL_SETTINGS = [
     ("normal_form", {**WIDE_GAME, "n_response": 40, "n_reward": 3}),
     ("simple_allocation", {"n_messages": 2, "prior": [0.5, 0.3, 0.2], "n_response": 45}),
     ("mspm", {"values": "uniform", "n_values": 2, "n_messages": 2, "n_response": 40}),
+    ("collusion_platform", {"n_prices": 3, "n_response": 40, "n_reward": 7}),
 ]
 MODELS = [
     *(name for name in follower_models() if name != "multiplicative_weights"),  # an alias

@@ -22,9 +22,9 @@ from stackelberg_zoo.equilibrium.arrays import read_only
 class BatchedQLearning(BatchedResponder):
     """Q-learning followers in ``num_envs`` copies (see the module docstring).
 
-    Args:
-        spec, n_response, num_envs, draw, record: As :class:`~.base.BatchedResponder`.
-        tables: The sizes, ε schedule and starting tables (shared with the single responder).
+    ``spec``, ``n_response``, ``num_envs``, ``draw`` and ``record`` are as in
+    :class:`~.base.BatchedResponder`; ``tables`` holds the sizes, the ε schedule and the
+    starting tables (shared with the single responder).
     """
 
     def __init__(self, spec, n_response, num_envs, draw, record, tables: QTables):
