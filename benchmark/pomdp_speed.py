@@ -18,9 +18,17 @@ per sub-game like the normal form, so their reference is taken as the top of the
 The authors' code has MW followers only; the same reference is applied to every follower
 model. Targets: single env >= 3x the reference, batched >= 100x.
 
-    python benchmark/pomdp_speed.py                    # every setting, MW, 5 runs of 2 s
+The collusion platform has no reference figure (the authors' code for it is not public);
+its target (issue 13) is in *follower* steps: >= 1M seller steps per second batched, so
+that the paper's 50M-step leader training spends well under an hour in the environment. Its
+row prints follower steps per second (leader steps times the two sellers) against that.
+Without ``--followers`` each setting runs its POMDP's default follower model (``mw``;
+``q_learning`` for the collusion platform).
+
+    python benchmark/pomdp_speed.py                    # every setting, 5 runs of 2 s
     python benchmark/pomdp_speed.py --settings mspm --seconds 1 --num-envs 256
     python benchmark/pomdp_speed.py --followers mw hedge exp3 --settings normal_form
+    python benchmark/pomdp_speed.py --settings collusion_platform --skip-single
 """
 
 from __future__ import annotations
@@ -47,6 +55,9 @@ AUTHORS_STEPS_PER_SECOND = {
 SINGLE_FACTOR = 3
 BATCHED_FACTOR = 100
 
+FOLLOWER_STEPS_TARGET = {"collusion_platform": 1_000_000}
+"""Settings whose target is follower steps per second, batched (no authors' reference)."""
+
 
 def random_actions(space: gymnasium.Space, rng: np.random.Generator, shape: tuple[int, ...]):
     """Random elements of a ``Discrete`` or ``Box`` space, with leading ``shape``."""
@@ -55,9 +66,9 @@ def random_actions(space: gymnasium.Space, rng: np.random.Generator, shape: tupl
     return rng.uniform(space.low, space.high, size=shape + space.shape).astype(space.dtype)
 
 
-def single_rate(gym_id: str, followers: str, seconds: float, seed: int) -> float:
+def single_rate(gym_id: str, followers: str, seconds: float, seed: int, **kwargs) -> float:
     """Leader steps per second of one ``gymnasium.make`` env, whole episodes, random actions."""
-    env = gymnasium.make(gym_id, followers=followers)
+    env = gymnasium.make(gym_id, followers=followers, **kwargs)
     rng = np.random.default_rng(seed)
     pool = list(random_actions(env.action_space, rng, (8192,)))
     env.reset(seed=seed)
@@ -76,9 +87,11 @@ def single_rate(gym_id: str, followers: str, seconds: float, seed: int) -> float
             return steps / (now - start)
 
 
-def batched_rate(gym_id: str, followers: str, num_envs: int, seconds: float, seed: int) -> float:
+def batched_rate(
+    gym_id: str, followers: str, num_envs: int, seconds: float, seed: int, **kwargs
+) -> float:
     """Leader steps per second of ``make_vec(num_envs)``, random actions."""
-    env = gymnasium.make_vec(gym_id, num_envs=num_envs, followers=followers)
+    env = gymnasium.make_vec(gym_id, num_envs=num_envs, followers=followers, **kwargs)
     rng = np.random.default_rng(seed)
     pool = random_actions(env.single_action_space, rng, (64, num_envs))
     env.reset(seed=seed)
@@ -122,18 +135,47 @@ def measure(gym_id: str, followers: str, reference: float, args: argparse.Namesp
     )
 
 
+def measure_followers(gym_id: str, followers: str, target: float, args) -> str:
+    """A follower-step row: leader steps/s times the followers, single and batched."""
+    kwargs = {} if args.n_prices is None else {"n_prices": args.n_prices}
+    n = gymnasium.make(gym_id, followers=followers, **kwargs).unwrapped.game.n_followers
+    if args.skip_single:
+        single, single_range = float("nan"), "-"
+    else:
+        rates = [
+            n * single_rate(gym_id, followers, args.seconds, args.seed, **kwargs)
+            for _ in range(args.repeats)
+        ]
+        single, single_range = median_and_range(rates)
+    rates = [
+        n * batched_rate(gym_id, followers, args.num_envs, args.seconds, args.seed, **kwargs)
+        for _ in range(args.repeats)
+    ]
+    batched, batched_range = median_and_range(rates)
+    verdict = "met" if batched >= target else "MISSED"
+    return (
+        f"{single:10,.0f} {single_range:>9s} {'-':>6s} {'-':>7s}   "
+        f"{batched:11,.0f} {batched_range:>11s} {batched / target:6.1f} {verdict:>7s}"
+        f"   (follower steps/s; target {target:,.0f} batched)"
+    )
+
+
 def main() -> None:
     """Measure and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--settings", nargs="*", default=list(AUTHORS_STEPS_PER_SECOND))
-    parser.add_argument("--followers", nargs="*", default=["mw"], help="registered names")
+    settings = [*AUTHORS_STEPS_PER_SECOND, *FOLLOWER_STEPS_TARGET]
+    parser.add_argument("--settings", nargs="*", default=settings)
+    parser.add_argument(
+        "--followers", nargs="*", default=None, help="registered names (default: the POMDP's)"
+    )
+    parser.add_argument("--n-prices", type=int, default=None, help="collusion platform grid")
     parser.add_argument("--seconds", type=float, default=2.0, help="per run")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--num-envs", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-single", action="store_true", help="batched column only")
     args = parser.parse_args()
-    unknown = sorted(set(args.followers) - set(follower_models()))
+    unknown = sorted(set(args.followers or []) - set(follower_models()))
     if unknown:
         parser.error(f"--followers: unknown {unknown}; registered: {list(follower_models())}")
 
@@ -144,11 +186,14 @@ def main() -> None:
     print(f"B = {args.num_envs}, median of {args.repeats} x {args.seconds:g} s")
     print(header)
     for name in args.settings:
-        gym_id = pomdp_setting(name).gymnasium_id
-        reference = AUTHORS_STEPS_PER_SECOND[name]
-        for followers in args.followers:
+        setting = pomdp_setting(name)
+        gym_id = setting.gymnasium_id
+        for followers in args.followers or [setting.followers or "mw"]:
             try:
-                row = measure(gym_id, followers, reference, args)
+                if name in FOLLOWER_STEPS_TARGET:
+                    row = measure_followers(gym_id, followers, FOLLOWER_STEPS_TARGET[name], args)
+                else:
+                    row = measure(gym_id, followers, AUTHORS_STEPS_PER_SECOND[name], args)
             except NoPureEquilibriumError:  # the oracle is undefined for such a policy
                 row = "random leader actions induce a game without a pure Bayes-Nash equilibrium"
             print(f"{name:18s} {followers:20s} {row}")
