@@ -24,7 +24,9 @@ from stackelberg_zoo.envs.collusion_platform import (
     threshold_of,
     threshold_shown,
 )
+from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.gym import StackelbergPOMDPEnv
+from stackelberg_zoo.envs.pomdp.streams import make_generators
 
 MARKET = Market()
 BOTH = np.ones(2, dtype=bool)
@@ -236,3 +238,35 @@ def test_registered_ids_default_to_q_learning_sellers():
     assert env.unwrapped.pomdp.n_reward == 30
     paper = pettingzoo.make("aec", "stackelberg/collusion-platform-pomdp-v0")
     assert paper.unwrapped.pomdp.n_response == 50_000
+
+
+def _reward_phase(rule: str, seeds: int):
+    """The paper's episode (50,000 Q-learning periods, 30 greedy ones) in ``seeds`` copies under
+    a threshold rule: each copy's mean reward-phase price and its return."""
+    game = CollusionPlatform()
+    pomdp = BatchedStackelbergPOMDP(game, seeds, "q_learning")
+    observation = pomdp.reset(make_generators(0, seeds))
+    prices = []
+    while True:
+        profile = np.stack(np.divmod(observation, game.n_prices), axis=1)
+        actions = np.array([threshold_of(rule, p, game.n_prices) for p in profile])
+        if (pomdp.phase == 1).all():
+            prices.append(game.prices[profile].mean(axis=1))
+        step = pomdp.step(actions)
+        observation = step.observation
+        if step.terminated.all():
+            return np.mean(prices, axis=0), step.reward
+
+
+@pytest.mark.slow
+def test_q_learning_sellers_collude_unless_the_platform_intervenes():
+    """Left alone, Q-learning sellers price above Bertrand-Nash (Calvano et al.); showing only
+    the cheapest seller (PDP) lowers prices and raises the consumer surplus. Measured: 32 of
+    32 seeds above p^N + 0.01 (collusion index 0.42 on average), surplus 0.54 -> 0.66."""
+    alone, alone_return = _reward_phase("no_intervention", 16)
+    pdp, pdp_return = _reward_phase("pdp", 16)
+    index = collusion_index(alone, MARKET)
+    assert (alone > bertrand_nash_price(MARKET) + 0.01).sum() >= 12
+    assert index.mean() > 0.2
+    assert pdp.mean() < alone.mean()
+    assert pdp_return.mean() > alone_return.mean() + 0.05
