@@ -114,6 +114,8 @@ class Setting:
             raise ValueError(
                 f"env_id and env_module go together, got {self.env_id!r} and {self.env_module!r}"
             )
+        if self.followers is not None and not isinstance(self.followers, str):
+            raise TypeError(f"followers must be a follower model's name, got {self.followers!r}")
         if self.parallel and self.env_id is None:
             raise ValueError(f"parallel=True needs an env_id, setting {self.name!r} has none")
         object.__setattr__(self, "default_game", MappingProxyType(dict(self.default_game)))

@@ -176,3 +176,14 @@ def test_follower_spec_rejects_malformed_initial_values():
         FollowerSpec((1,), (2,), np.ones(1), initial_values=(np.zeros((1, 3)),))
     with pytest.raises(ValueError, match="initial_values must be finite"):
         FollowerSpec((1,), (2,), np.ones(1), initial_values=(np.array([[0.0, np.nan]]),))
+
+
+def test_tables_too_large_are_refused_naming_their_size():
+    wide = FollowerSpec((1, 1, 1), (200, 200, 200), np.ones((1, 1, 1)))
+    with pytest.raises(ValueError, match="Q-tables of 4800000000 entries"):
+        QLearningResponse().build(wide, 10)
+    QLearningResponse(memory=0).build(wide, 10)  # one state: 600 entries
+    with pytest.raises(ValueError, match="100000 copies of 16000 Q-table entries exceed"):
+        StackelbergPOMDPVectorEnv(
+            100_000, "collusion_platform", followers="q_learning", n_prices=20, n_response=5
+        )

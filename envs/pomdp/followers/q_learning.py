@@ -48,6 +48,9 @@ from stackelberg_zoo.envs.pomdp.followers.base import (
 )
 from stackelberg_zoo.equilibrium.arrays import read_only
 
+MAX_TABLE_ENTRIES = 10**7
+"""Most Q-table entries (``Σ_i T_i · S · A_i``) per environment; ``memory=0`` needs fewer."""
+
 NOT_NO_REGRET = (
     "Q-learning followers are not no-regret learners: no regret bound certifies their play, "
     "so the BCCE certificate does not apply (the gaps of their empirical play are exact)"
@@ -83,6 +86,15 @@ class QTables:
         self.spec = spec
         n = spec.n_followers
         self.n_states = math.prod(spec.n_actions) if algorithm.memory else 1
+        self.entries = sum(
+            t * self.n_states * a for t, a in zip(spec.n_types, spec.n_actions, strict=True)
+        )
+        if self.entries > MAX_TABLE_ENTRIES:
+            raise ValueError(
+                f"Q-tables of {self.entries} entries (follower actions {spec.n_actions}, "
+                f"memory={algorithm.memory}) exceed MAX_TABLE_ENTRIES={MAX_TABLE_ENTRIES}; "
+                f"use memory=0 or fewer actions"
+            )
         # Flat state of a joint action: C order, follower 0 most significant.
         self.strides = (
             [math.prod(spec.n_actions[j + 1 :]) for j in range(n)] if algorithm.memory else [0] * n

@@ -18,6 +18,9 @@ from stackelberg_zoo.envs.pomdp.followers.batched_learning import row_max
 from stackelberg_zoo.envs.pomdp.followers.q_learning import PlayCounts, QTables
 from stackelberg_zoo.equilibrium.arrays import read_only
 
+MAX_BATCH_ENTRIES = 2 * 10**8
+"""Most Q-table entries over all copies (1.6 GB of float64)."""
+
 
 class BatchedQLearning(BatchedResponder):
     """Q-learning followers in ``num_envs`` copies (see the module docstring).
@@ -28,6 +31,11 @@ class BatchedQLearning(BatchedResponder):
     """
 
     def __init__(self, spec, n_response, num_envs, draw, record, tables: QTables):
+        if num_envs * tables.entries > MAX_BATCH_ENTRIES:
+            raise ValueError(
+                f"{num_envs} copies of {tables.entries} Q-table entries exceed "
+                f"MAX_BATCH_ENTRIES={MAX_BATCH_ENTRIES}; use fewer copies or memory=0"
+            )
         self.tables = tables
         super().__init__(spec, n_response, num_envs, draw, record)
         B, n, S = num_envs, spec.n_followers, tables.n_states
