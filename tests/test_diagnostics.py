@@ -135,6 +135,19 @@ def test_reinforce_step_by_hand():
         learners.SoftmaxReinforce(2, lr=-1)
 
 
+def test_fixed_row_returns_explain_the_penalised_game():
+    plain = experiments.fixed_row_returns(games.COORDINATION, 0, episodes=400, alpha=0.2,
+                                          temperature=0.1)  # fmt: skip
+    penalised = experiments.fixed_row_returns(games.PENALISED_COORDINATION, 0, episodes=400,
+                                              alpha=0.2, temperature=0.1)  # fmt: skip
+    for returns in (plain, penalised):  # reward phase only: the Stackelberg row is better
+        assert returns[0]["reward_phase_only"] > 1.95 > returns[1]["reward_phase_only"]
+    # The follower is near indifferent against row 0 (0.001 vs 0), so it miscoordinates in
+    # about half the response games there; at -5 a miss, including them flips the ranking.
+    assert penalised[0]["response_phase_included"] < 0 < penalised[1]["response_phase_included"]
+    assert plain[0]["response_phase_included"] > plain[1]["response_phase_included"]
+
+
 def test_runs_are_deterministic_per_seed():
     follower = learners.pretrain_contextual_follower(PD, 5, np.random.default_rng([3, 0]))
     a, b, c = (experiments.phase_memory_run(follower, True, s, episodes=300) for s in (3, 3, 4))

@@ -13,6 +13,7 @@ import numpy as np
 import tyro
 
 from .experiments import (
+    fixed_row_reward_during_learning,
     phase_memory_bounds,
     phase_memory_run,
     reset_vs_carried_run,
@@ -114,10 +115,11 @@ def measure_reset_vs_carried(args: Args) -> dict:
 
 def measure_reward_during_learning(args: Args) -> dict:
     """(c): response-phase utility in the leader's return or not, both coordination games."""
-    variants, panels, outcomes, text = {}, [], {}, ""
+    variants, panels, outcomes, fixed, text = {}, [], {}, {}, ""
     for game in (COORDINATION, PENALISED_COORDINATION):
         outcome = stackelberg_outcome(game.leader, game.follower)
         outcomes[game.name] = asdict(outcome)
+        fixed[game.name] = fixed_row_reward_during_learning(game, episodes=args.reward_episodes)
         rows = []
         for name, included in (("reward phase only", False), ("response phase included", True)):
             runs = [reward_during_learning_run(game, included, s, episodes=args.reward_episodes)
@@ -126,7 +128,8 @@ def measure_reward_during_learning(args: Args) -> dict:
             variants[f"{game.name}, {name}"] = rows[-1][1]
         panels.append((game.name, rows, outcome.leader_value))
         text += table(f"(c) {game.name}", rows, outcome.leader_value) + "\n"
-    return {"outcome": outcomes, "variants": variants, "table": text, "panels": panels}
+    return {"outcome": outcomes, "fixed_row_returns": fixed, "variants": variants,
+            "table": text, "panels": panels}  # fmt: skip
 
 
 MEASURES = {

@@ -108,6 +108,40 @@ def _is_outcome(leader_value: float, follower_value: float, outcome: Outcome) ->
 # -- (b) and (c): one-shot games against tabular Q followers ------------------------------------
 
 
+def _q_episode(game: Bimatrix, row: int, follower: TabularQ, rng: np.random.Generator,
+               n_response: int) -> tuple[float, int]:  # fmt: skip
+    """One episode against a committed row: (leader's response-phase total, reward column)."""
+    total = 0.0
+    for _ in range(n_response):
+        column = follower.explore(rng)
+        follower.update(column, game.follower[row, column])
+        total += game.leader[row, column]
+    return total, follower.greedy(rng)
+
+
+def fixed_row_returns(game: Bimatrix, seed: int, *, episodes: int, alpha: float,
+                      temperature: float, n_response: int = 10) -> dict:  # fmt: skip
+    """Mean episode return of always committing to each row, against a follower reset
+    every episode, under both return definitions (Monte Carlo over ``episodes``).
+
+    Returns:
+        ``{row: {"reward_phase_only": mean, "response_phase_included": mean}}``.
+    """
+    rng = _rng(seed, 3)
+    follower = TabularQ(game.follower.shape[1], alpha, temperature)
+    result = {}
+    for row in range(game.leader.shape[0]):
+        only, included = np.empty(episodes), np.empty(episodes)
+        for t in range(episodes):
+            follower.reset()
+            total, column = _q_episode(game, row, follower, rng, n_response)
+            only[t] = game.leader[row, column]
+            included[t] = (total + only[t]) / (n_response + 1)
+        result[row] = {"reward_phase_only": float(only.mean()),
+                       "response_phase_included": float(included.mean())}  # fmt: skip
+    return result
+
+
 def q_follower_run(game: Bimatrix, seed: int, *, episodes: int, lr: float, alpha: float,
                    temperature: float, n_response: int = 10, reset: bool = True,
                    response_reward: bool = False) -> Run:  # fmt: skip
@@ -129,12 +163,7 @@ def q_follower_run(game: Bimatrix, seed: int, *, episodes: int, lr: float, alpha
         row = int(actions[0])
         if reset:
             follower.reset()
-        total = 0.0
-        for _ in range(n_response):
-            column = follower.explore(rng)
-            follower.update(column, game.follower[row, column])
-            total += game.leader[row, column]
-        column = follower.greedy(rng)
+        total, column = _q_episode(game, row, follower, rng, n_response)
         values[t] = game.leader[row, column]
         at_outcome[t] = row == outcome.row and column == outcome.column
         episode_return = (total + values[t]) / (n_response + 1) if response_reward else values[t]
@@ -149,6 +178,12 @@ def reset_vs_carried_run(reset: bool, seed: int, *, lr: float, episodes: int,
     """(b): battle of the sexes, Q followers (alpha 0.1) reset each episode or carried over."""
     return q_follower_run(BATTLE_OF_THE_SEXES, seed, episodes=episodes, lr=lr, alpha=alpha,
                           temperature=temperature, reset=reset)  # fmt: skip
+
+
+def fixed_row_reward_during_learning(game: Bimatrix, episodes: int = 5_000, alpha: float = 0.2,
+                                     temperature: float = 0.1) -> dict:  # fmt: skip
+    """(c)'s fixed-row returns, seed 0: what each return definition makes of each row."""
+    return fixed_row_returns(game, 0, episodes=episodes, alpha=alpha, temperature=temperature)
 
 
 def reward_during_learning_run(game: Bimatrix, included: bool, seed: int, *, episodes: int,
