@@ -32,7 +32,9 @@ def softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def _positive(name: str, value) -> float:
-    if not (isinstance(value, int | float) and np.isfinite(value) and value > 0):
+    if isinstance(value, bool) or not (
+        isinstance(value, int | float) and np.isfinite(value) and value > 0
+    ):
         raise ValueError(f"{name} must be positive and finite, got {value!r}")
     return float(value)
 
@@ -66,7 +68,8 @@ class SoftmaxReinforce:
         """One action per observation (sampled once per episode and then reused)."""
         p = self.probabilities()
         u = rng.random(p.shape[0])
-        return (u[:, None] >= np.cumsum(p, axis=1)).sum(axis=1)
+        drawn = (u[:, None] >= np.cumsum(p, axis=1)).sum(axis=1)
+        return np.minimum(drawn, p.shape[1] - 1)  # a cumulative sum that rounds below 1
 
     def greedy(self) -> np.ndarray:
         """The most probable action per observation (lowest index on ties)."""
@@ -90,6 +93,8 @@ class TabularQ:
     """
 
     def __init__(self, n_actions: int, alpha: float, temperature: float):
+        if not (isinstance(n_actions, int) and n_actions >= 1):
+            raise ValueError(f"n_actions must be a positive integer, got {n_actions!r}")
         self.alpha = _positive("alpha", alpha)
         if self.alpha > 1:
             raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
