@@ -10,7 +10,11 @@ import pytest
 import stackelberg_zoo.envs  # noqa: F401  (registers the ids)
 from stackelberg_zoo.envs.core import Outcome
 from stackelberg_zoo.envs.pomdp.followers import FollowerSpec, PolicyGradientResponse
-from stackelberg_zoo.envs.pomdp.followers.policy_gradient import NOT_NO_REGRET, softmax_rows
+from stackelberg_zoo.envs.pomdp.followers.policy_gradient import (
+    NOT_NO_REGRET,
+    softmax_row,
+    softmax_rows,
+)
 from stackelberg_zoo.envs.pomdp.gym import StackelbergPOMDPEnv
 from stackelberg_zoo.envs.pomdp.vector import StackelbergPOMDPVectorEnv
 
@@ -65,8 +69,11 @@ def test_softmax_rows_known_values_and_stability():
     np.testing.assert_allclose(softmax_rows(rows), [[1 / 6, 2 / 6, 3 / 6], [0.5, 0.5, 0.0]])
     wide = np.random.default_rng(0).normal(size=(5, 11))  # beyond row_max's column loop
     np.testing.assert_allclose(softmax_rows(wide).sum(axis=1), 1.0, rtol=1e-15)
-    # One row alone or among others: the same bits (what single and batched rely on).
+    # One row alone or among others, and the one-row form: the same bits (what single and
+    # batched rely on).
     np.testing.assert_array_equal(softmax_rows(wide[2:3]), softmax_rows(wide)[2:3])
+    for row in [*wide, *(100.0 * wide[:, :5]), *rows]:
+        np.testing.assert_array_equal(softmax_row(row), softmax_rows(row[None, :])[0])
 
 
 def test_actions_are_the_inverse_cdf_of_one_uniform_and_follow_the_softmax():

@@ -82,6 +82,18 @@ def softmax_rows(logits: np.ndarray) -> np.ndarray:
     return exps / total[:, None]
 
 
+def softmax_row(logits: np.ndarray) -> np.ndarray:
+    """:func:`softmax_rows` of one row ``[A]``: the same operations, so the same bits, faster.
+
+    The sum runs left to right on Python floats (not ``sum()``, which compensates).
+    """
+    exps = np.exp(logits - logits.max())
+    total = 0.0
+    for x in exps.tolist():
+        total += x
+    return exps / total
+
+
 @dataclass(frozen=True, eq=False)
 class PolicyGradientPlay(PlayCounts):
     """The response phase's play as counts of (types, actions) profiles; no certificate."""
@@ -146,7 +158,7 @@ class PolicyGradientResponder(Responder):
 
     def policy(self, i: int, t: int) -> np.ndarray:
         """``[A_i]`` follower ``i``'s softmax policy at type ``t`` and the current state."""
-        return softmax_rows(self.logits[i][t, self.state][None, :])[0]
+        return softmax_row(self.logits[i][t, self.state])
 
     def next_query(self, rng):
         """See :meth:`~.base.Responder.next_query`: each follower samples its policy."""
@@ -229,7 +241,8 @@ class PolicyGradientResponder(Responder):
     def state_features(self):
         """See :meth:`~.base.Responder.state_features`: each softmax ``π_i(· | ·, s)``."""
         if self._features is None:
-            parts = [softmax_rows(logits[:, self.state, :]).ravel() for logits in self.logits]
+            state = self.state
+            parts = [softmax_row(row) for logits in self.logits for row in logits[:, state, :]]
             self._features = np.concatenate(parts).astype(np.float32)
         return self._features
 
