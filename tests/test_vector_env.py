@@ -10,6 +10,7 @@ from stackelberg_zoo.envs.pomdp import (
     HedgeResponse,
     MultiplicativeWeightsResponse,
     Phase,
+    PolicyGradientResponse,
     RegretMatchingResponse,
     ResponseAlgorithm,
 )
@@ -313,6 +314,7 @@ MODELS = [
     HedgeResponse(eta=0.5, reward_play="sample"),
     RegretMatchingResponse(plus=True, reward_play="sample"),
     Exp3Response(gamma=0.3, reward_play="sample"),
+    PolicyGradientResponse(learning_rate=0.5, baseline=False, memory=1, reward_play="sample"),
     PopulationResponse(
         members=(Exp3Response(reward_play="sample"), RegretMatchingResponse(plus=True)),
         weights=(1.0, 2.0),

@@ -23,6 +23,9 @@ responder and its batched kernel (the protocol: :mod:`.base`):
 * :mod:`.q_learning`: :class:`QLearningResponse` (``"q_learning"``): tabular Q-learning
   (Calvano et al. 2020), state = the last joint action, ε-greedy; not a no-regret learner,
   so its report carries no certificate (:mod:`.q_learning_batched`: its batched kernel);
+* :mod:`.policy_gradient`: :class:`PolicyGradientResponse` (``"policy_gradient"``): REINFORCE
+  with a tabular softmax policy per (type[, last joint action]), bandit feedback; not a
+  no-regret learner either (:mod:`.policy_gradient_batched`: its batched kernel);
 * :mod:`.certificate`: :class:`RegretCertificate` and the response snapshots.
 
 Every learner is per (follower, type) and updates only in rounds where that type is realised,
@@ -60,6 +63,7 @@ from stackelberg_zoo.envs.pomdp.followers.exp3 import Exp3Response
 from stackelberg_zoo.envs.pomdp.followers.hedge import HedgeResponse
 from stackelberg_zoo.envs.pomdp.followers.learning import SweepResponse
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsResponse
+from stackelberg_zoo.envs.pomdp.followers.policy_gradient import PolicyGradientResponse
 from stackelberg_zoo.envs.pomdp.followers.population import PopulationResponse
 from stackelberg_zoo.envs.pomdp.followers.q_learning import QLearningResponse
 from stackelberg_zoo.envs.pomdp.followers.regret_matching import RegretMatchingResponse
@@ -153,6 +157,7 @@ register_follower_model("exp3", Exp3Response)
 register_follower_model("best_response", BestResponse)
 register_follower_model("population", PopulationResponse)
 register_follower_model("q_learning", QLearningResponse)
+register_follower_model("policy_gradient", PolicyGradientResponse)
 
 __all__ = [
     "DEFAULT_TIE_TOL",
@@ -167,6 +172,7 @@ __all__ = [
     "HedgeResponse",
     "MultiplicativeWeightsResponse",
     "NoPureEquilibriumError",
+    "PolicyGradientResponse",
     "PopulationResponse",
     "QLearningResponse",
     "RegretCertificate",
