@@ -26,9 +26,9 @@ setting). Two choices make that possible:
 A slow, readable oracle is therefore not needed: the single environment is the oracle.
 
 **Followers.** Any follower model whose :class:`~.followers.ResponseAlgorithm` has a batched
-form (:meth:`~.followers.ResponseAlgorithm.batched`): every registered one (``"mw"``,
-``"hedge"``, ``"regret_matching"``, ``"regret_matching_plus"``, ``"exp3"``,
-``"best_response"``), with reward-phase play ``"argmax"`` or ``"sample"``. A model without a
+form (:meth:`~.followers.ResponseAlgorithm.batched`; every built-in model listed by
+:func:`~.followers.follower_models` has one), with reward-phase play ``"argmax"`` or
+``"sample"`` (:attr:`~.followers.ResponseAlgorithm.runs_batched` tells). A model without a
 batched form and ``"empirical"`` play are rejected with a ``ValueError`` naming them (use the
 single environment for those). The core owns phases, commitment, autoreset and the critic's
 state; the kernel chooses the queries, learns from their outcomes and plays the reward
