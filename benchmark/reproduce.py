@@ -77,48 +77,49 @@ def _ablation(
 
 EXPERIMENTS: tuple[Experiment, ...] = (
     # Normal-form Stackelberg games: escape and maintain, pure and randomized commitments.
-    Experiment("escape-pure", "normal_form", {"game": "escape"}, 200_000, 3,
+    Experiment("escape-pure", "normal_form", {"game": "escape"}, 200_000, 25,
                task="escape", algorithm=MAIN, baseline="pure_commitment"),
     Experiment("escape-mixed", "normal_form", {"game": "escape", "mixed_leader": True},
-               200_000, 3, task="escape-randomized", algorithm=MAIN,
+               200_000, 25, task="escape-randomized", algorithm=MAIN,
                baseline="pure_commitment"),
-    Experiment("maintain-pure", "normal_form", {"game": "maintain"}, 200_000, 3,
+    Experiment("maintain-pure", "normal_form", {"game": "maintain"}, 200_000, 25,
                task="maintain", algorithm=MAIN, baseline="pure_commitment"),
     Experiment("maintain-mixed", "normal_form", {"game": "maintain", "mixed_leader": True},
-               200_000, 3, task="maintain-randomized", algorithm=MAIN,
+               200_000, 25, task="maintain-randomized", algorithm=MAIN,
                baseline="pure_commitment"),
     # Matrix design (k-implementation): the four-way ablation.
-    *_ablation("matrix-design", "matrix_design", {}, 300_000, 3, "matrix-design",
+    *_ablation("matrix-design", "matrix_design", {}, 300_000, 25, "matrix-design",
                "no_payment_mixed_ne"),
     # Simple allocation with k messages, and the four-way ablation at k = 3.
-    Experiment("simple-allocation-k1", "simple_allocation", {"n_messages": 1}, 500_000, 3,
+    Experiment("simple-allocation-k1", "simple_allocation", {"n_messages": 1}, 500_000, 25,
                task="k1", algorithm=MAIN, baseline="no_messages"),
-    Experiment("simple-allocation-k2", "simple_allocation", {"n_messages": 2}, 500_000, 3,
+    Experiment("simple-allocation-k2", "simple_allocation", {"n_messages": 2}, 500_000, 25,
                task="k2", algorithm=MAIN, baseline="no_messages"),
-    *_ablation("simple-allocation-k3", "simple_allocation", {"n_messages": 3}, 500_000, 3,
+    *_ablation("simple-allocation-k3", "simple_allocation", {"n_messages": 3}, 500_000, 25,
                "k3", "no_messages"),
     # Sequential price mechanisms with 2 messages: PI and MSGSpace(t) for t = 3..6.
-    Experiment("mspm-pi", "mspm", {"values": "pi", "n_messages": 2}, 5_000_000, 2,
+    Experiment("mspm-pi", "mspm", {"values": "pi", "n_messages": 2}, 5_000_000, 10,
                task="pi", algorithm=MAIN, baseline="message_free_spm"),
     *(
         Experiment(f"mspm-t{t}", "mspm", {"values": "uniform", "n_values": t, "n_messages": 2},
-                   5_000_000, 2, task=f"msgspace-t{t}", algorithm=MAIN,
+                   5_000_000, 10, task=f"msgspace-t{t}", algorithm=MAIN,
                    baseline="message_free_spm")
         for t in (3, 4, 5, 6)
     ),
     # The same with faster MW followers (eps 0.5 instead of the paper's 0.01), t = 4..6, 8M steps.
     *(
         Experiment(f"mspm-t{t}-eps0.5", "mspm",
-                   {"values": "uniform", "n_values": t, "n_messages": 2}, 8_000_000, 2,
+                   {"values": "uniform", "n_values": t, "n_messages": 2}, 8_000_000, 10,
                    flags=("--mw-eps", "0.5"), task=f"msgspace-t{t}",
                    algorithm=f"{MAIN}/mw-eps-0.5", baseline="message_free_spm")
         for t in (4, 5, 6)
     ),
 )  # fmt: skip
-"""Every experiment of the sweep. The seed counts fit one 2-core machine in well under an hour
-(`--seeds N` runs N seeds of every experiment instead); budgets are the trainer's per-setting
-defaults, and runs stop early once their target is reached (the trainer's
-`--stop-at-optimum`)."""
+"""Every experiment of the sweep. Seed counts: 25 where a run takes under a minute (as the
+paper's authors run), 10 for the MSPM runs, which take from 20 s (PI) to several minutes
+(MSGSpace t >= 4 when the target is not reached) on one core (`--seeds N` runs N seeds of
+every experiment instead). Budgets are the trainer's per-setting defaults, and runs stop
+early once their target is reached (the trainer's `--stop-at-optimum`)."""
 
 
 @dataclass(frozen=True)
