@@ -259,7 +259,8 @@ def _mspm(names: Sequence[str]) -> Callable[..., Verdict]:
             message_free = -baseline_values(name)["message_free_spm"]
             loss = s.value_iqm
             parts.append(
-                f"{name}: loss IQM {-loss.value:.4f} [{-loss.high:.4f}, {-loss.low:.4f}] vs "
+                f"{name}: loss IQM {0.0 - loss.value:.4f} [{0.0 - loss.high:.4f}, "
+                f"{0.0 - loss.low:.4f}] vs "
                 f"message-free {message_free:.4f}; {_of(s.at_optimum, n)} seeds zero loss "
                 f"±1e-3, {_of(optimal_equilibria(s, records), n)} of them in an equilibrium"
             )
