@@ -884,8 +884,9 @@ def _previous_figure(
         return ""
     names = ", ".join(f"`{name}`" for name in pending)
     return (
-        f"The previous sweep's curves (an earlier code version, fewer seeds, mean ± std) of "
-        f"{names}, rerun pending:\n\n![{figure.title}, previous sweep]({rel(png)})\n"
+        f"For {names}, rerun pending: the previous sweep's figure (an earlier code version, "
+        "fewer seeds, mean ± std over seeds; it plots every experiment of the figure as that "
+        f"sweep ran it):\n\n![{figure.title}, previous sweep]({rel(png)})\n"
     )
 
 
