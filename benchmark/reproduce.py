@@ -35,6 +35,7 @@ import numpy as np
 import tyro
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `sweep` beside this file
+import seed_stats
 import sweep
 from sweep import Experiment, Summary
 
@@ -77,48 +78,49 @@ def _ablation(
 
 EXPERIMENTS: tuple[Experiment, ...] = (
     # Normal-form Stackelberg games: escape and maintain, pure and randomized commitments.
-    Experiment("escape-pure", "normal_form", {"game": "escape"}, 200_000, 3,
+    Experiment("escape-pure", "normal_form", {"game": "escape"}, 200_000, 25,
                task="escape", algorithm=MAIN, baseline="pure_commitment"),
     Experiment("escape-mixed", "normal_form", {"game": "escape", "mixed_leader": True},
-               200_000, 3, task="escape-randomized", algorithm=MAIN,
+               200_000, 25, task="escape-randomized", algorithm=MAIN,
                baseline="pure_commitment"),
-    Experiment("maintain-pure", "normal_form", {"game": "maintain"}, 200_000, 3,
+    Experiment("maintain-pure", "normal_form", {"game": "maintain"}, 200_000, 25,
                task="maintain", algorithm=MAIN, baseline="pure_commitment"),
     Experiment("maintain-mixed", "normal_form", {"game": "maintain", "mixed_leader": True},
-               200_000, 3, task="maintain-randomized", algorithm=MAIN,
+               200_000, 25, task="maintain-randomized", algorithm=MAIN,
                baseline="pure_commitment"),
     # Matrix design (k-implementation): the four-way ablation.
-    *_ablation("matrix-design", "matrix_design", {}, 300_000, 3, "matrix-design",
+    *_ablation("matrix-design", "matrix_design", {}, 300_000, 25, "matrix-design",
                "no_payment_mixed_ne"),
     # Simple allocation with k messages, and the four-way ablation at k = 3.
-    Experiment("simple-allocation-k1", "simple_allocation", {"n_messages": 1}, 500_000, 3,
+    Experiment("simple-allocation-k1", "simple_allocation", {"n_messages": 1}, 500_000, 25,
                task="k1", algorithm=MAIN, baseline="no_messages"),
-    Experiment("simple-allocation-k2", "simple_allocation", {"n_messages": 2}, 500_000, 3,
+    Experiment("simple-allocation-k2", "simple_allocation", {"n_messages": 2}, 500_000, 25,
                task="k2", algorithm=MAIN, baseline="no_messages"),
-    *_ablation("simple-allocation-k3", "simple_allocation", {"n_messages": 3}, 500_000, 3,
+    *_ablation("simple-allocation-k3", "simple_allocation", {"n_messages": 3}, 500_000, 25,
                "k3", "no_messages"),
     # Sequential price mechanisms with 2 messages: PI and MSGSpace(t) for t = 3..6.
-    Experiment("mspm-pi", "mspm", {"values": "pi", "n_messages": 2}, 5_000_000, 2,
+    Experiment("mspm-pi", "mspm", {"values": "pi", "n_messages": 2}, 5_000_000, 25,
                task="pi", algorithm=MAIN, baseline="message_free_spm"),
     *(
         Experiment(f"mspm-t{t}", "mspm", {"values": "uniform", "n_values": t, "n_messages": 2},
-                   5_000_000, 2, task=f"msgspace-t{t}", algorithm=MAIN,
+                   5_000_000, 10, task=f"msgspace-t{t}", algorithm=MAIN,
                    baseline="message_free_spm")
         for t in (3, 4, 5, 6)
     ),
     # The same with faster MW followers (eps 0.5 instead of the paper's 0.01), t = 4..6, 8M steps.
     *(
         Experiment(f"mspm-t{t}-eps0.5", "mspm",
-                   {"values": "uniform", "n_values": t, "n_messages": 2}, 8_000_000, 2,
+                   {"values": "uniform", "n_values": t, "n_messages": 2}, 8_000_000, 10,
                    flags=("--mw-eps", "0.5"), task=f"msgspace-t{t}",
                    algorithm=f"{MAIN}/mw-eps-0.5", baseline="message_free_spm")
         for t in (4, 5, 6)
     ),
 )  # fmt: skip
-"""Every experiment of the sweep. The seed counts fit one 2-core machine in well under an hour
-(`--seeds N` runs N seeds of every experiment instead); budgets are the trainer's per-setting
-defaults, and runs stop early once their target is reached (the trainer's
-`--stop-at-optimum`)."""
+"""Every experiment of the sweep. Seed counts: 25 where a run takes under a minute (as the
+paper's authors run; MSPM PI takes 15-30 s), 10 for the MSGSpace runs, which take up to
+several minutes each on one core when they do not reach the target (`--seeds N` runs N
+seeds of every experiment instead). Budgets are the trainer's per-setting defaults, and runs stop
+early once their target is reached (the trainer's `--stop-at-optimum`)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,22 @@ FIGURES: tuple[Figure, ...] = (
 
 
 # ----------------------------------------------------------------------------- checks
+
+SEED_FRACTION = 0.9
+"""A target is met when at least this fraction of an experiment's seeds reach it; the page
+states every fraction."""
+
+EQUILIBRIUM_TOL = 1e-6
+"""A learned mechanism is an equilibrium when no follower type gains more than this by
+deviating from its learned reward-phase play."""
+
+
+def _met(fraction: float) -> bool:
+    return fraction >= SEED_FRACTION - 1e-12
+
+
+def _of(fraction: float | None, n: int) -> str:
+    return "–" if fraction is None else f"{round(fraction * n)}/{n}"
 
 
 @dataclass(frozen=True)
@@ -207,10 +225,10 @@ def _all_at_optimum(names: Sequence[str]) -> Callable[..., Verdict]:
             s = results[name][0]
             n = len(s.seeds)
             parts.append(
-                f"{name}: {s.value_mean:.4f} (optimum {s.optimum:.4f}, "
-                f"{round(s.at_optimum * n)}/{n} seeds within 1e-3)"
+                f"{name}: IQM {s.value_iqm.text()} (optimum {s.optimum:.4f}, "
+                f"{_of(s.at_optimum, n)} seeds within 1e-3)"
             )
-            met &= s.at_optimum == 1.0
+            met &= _met(s.at_optimum)
         return Verdict("; ".join(parts), met)
 
     return judge
@@ -220,14 +238,14 @@ def _maintain(results) -> Verdict:
     pure, mixed = results["maintain-pure"][0], results["maintain-mixed"][0]
     n, m = len(pure.seeds), len(mixed.seeds)
     measured = (
-        f"deterministic {pure.value_mean:.4f} (optimum {pure.optimum:.4f}, "
-        f"{round(pure.at_optimum * n)}/{n} seeds within 1e-3); randomized "
-        f"{mixed.value_mean:.4f} ± {mixed.value_std:.4f}: the SSE {mixed.optimum:.4f} sits on "
+        f"deterministic IQM {pure.value_iqm.text()} (optimum {pure.optimum:.4f}, "
+        f"{_of(pure.at_optimum, n)} seeds within 1e-3); randomized IQM "
+        f"{mixed.value_iqm.text()}: the SSE {mixed.optimum:.4f} sits on "
         f"the follower's tie, so the trainer's target is the best commitment keeping the "
-        f"follower strict by 0.005, {mixed.target:.4f}; {round(mixed.at_target * m)}/{m} seeds "
-        f"at it (within 1e-3), {round(mixed.at_optimum * m)}/{m} within 1e-3 of the SSE"
+        f"follower strict by 0.005, {mixed.target:.4f}; {_of(mixed.at_target, m)} seeds "
+        f"at it (within 1e-3), {_of(mixed.at_optimum, m)} within 1e-3 of the SSE"
     )
-    return Verdict(measured, pure.at_optimum == 1.0 and mixed.at_target == 1.0)
+    return Verdict(measured, _met(pure.at_optimum) and _met(mixed.at_target))
 
 
 def _mspm(names: Sequence[str]) -> Callable[..., Verdict]:
@@ -236,23 +254,36 @@ def _mspm(names: Sequence[str]) -> Callable[..., Verdict]:
         for name in names:
             if name not in results:
                 continue
-            s, _ = results[name]
+            s, records = results[name]
             n = len(s.seeds)
-            equilibrium = s.deviation_gain is not None and s.deviation_gain <= 1e-6
             message_free = -baseline_values(name)["message_free_spm"]
+            loss = s.value_iqm
             parts.append(
-                f"{name}: loss {0.0 - s.value_mean:.4f} vs message-free {message_free:.4f} "
-                f"({round(s.at_optimum * n)}/{n} seeds zero loss ±1e-3, "
-                f"{'equilibrium' if equilibrium else 'NOT an equilibrium'})"
+                f"{name}: loss IQM {0.0 - loss.value:.4f} [{0.0 - loss.high:.4f}, "
+                f"{0.0 - loss.low:.4f}] vs "
+                f"message-free {message_free:.4f}; {_of(s.at_optimum, n)} seeds zero loss "
+                f"±1e-3, {_of(optimal_equilibria(s, records), n)} of them in an equilibrium"
             )
-            met &= s.at_optimum == 1.0 and equilibrium
+            met &= _met(optimal_equilibria(s, records))
         return Verdict("; ".join(parts), met)
 
     return judge
 
 
-def curve_area(records: Sequence[Mapping[str, Any]], optimum: float, end: int) -> float:
-    """Mean over seeds and over ``[0, end]`` of the leader-value curve minus the optimum.
+def optimal_equilibria(summary: Summary, records: Sequence[Mapping[str, Any]]) -> float:
+    """Fraction of seeds whose final mechanism is at the optimum (within ``summary.tol``) and
+    an equilibrium (no follower type gains more than :data:`EQUILIBRIUM_TOL` by deviating)."""
+    hits = [
+        abs(r["final"]["leader_value"] - summary.optimum) <= summary.tol
+        and r["final"]["deviation_gain"] is not None
+        and r["final"]["deviation_gain"] <= EQUILIBRIUM_TOL
+        for r in records
+    ]
+    return float(np.mean(hits))
+
+
+def curve_areas(records: Sequence[Mapping[str, Any]], optimum: float, end: int) -> np.ndarray:
+    """Per seed, the mean over ``[0, end]`` of the leader-value curve minus the optimum.
 
     0 means at the optimum from the first evaluation; more negative is worse. Curves are
     resampled on 100 evenly spaced steps (a stopped run keeps its last value; before its
@@ -264,7 +295,61 @@ def curve_area(records: Sequence[Mapping[str, Any]], optimum: float, end: int) -
         first = np.flatnonzero(~np.isnan(row))
         if first.size:
             row[: first[0]] = row[first[0]]
-    return float(np.nanmean(values) - optimum)
+    return np.nanmean(values, axis=1) - optimum
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The paper's method against one other variant of a four-way ablation.
+
+    Attributes:
+        variant: The other variant's algorithm label.
+        area: Probability that a run of the paper's method has a larger curve area
+            (:func:`curve_areas`: it is nearer the optimum over training) than a run of the
+            variant, ties counting half, with its 95% bootstrap interval.
+        final: The same on the final leader value.
+    """
+
+    variant: str
+    area: seed_stats.Estimate
+    final: seed_stats.Estimate
+
+
+def ablation_areas(
+    prefix: str, results: Mapping[str, tuple[Summary, list]]
+) -> dict[str, np.ndarray]:
+    """Per-seed curve areas (:func:`curve_areas`) of the four variants of an ablation, all on
+    ``[0, the longest run of the four]``."""
+    names = _names(prefix)
+    end = max(r["final"]["steps"] for name in names for r in results[name][1])
+    return {name: curve_areas(results[name][1], results[name][0].optimum, end) for name in names}
+
+
+def ablation_comparisons(
+    prefix: str, results: Mapping[str, tuple[Summary, list]]
+) -> list[Comparison]:
+    """The paper's method (the first of :data:`ABLATION`) against each other variant."""
+    names = _names(prefix)
+    areas = ablation_areas(prefix, results)
+    finals = {
+        n: np.array([r["final"]["leader_value"] for r in results[n][1]], dtype=np.float64)
+        for n in names
+    }  # a NaN evaluation (None) becomes NaN
+
+    def improvement(x: np.ndarray, y: np.ndarray) -> seed_stats.Estimate:
+        if not (np.isfinite(x).all() and np.isfinite(y).all()):
+            return seed_stats.Estimate(np.nan, np.nan, np.nan)  # a seed without a value
+        return seed_stats.probability_of_improvement(x, y)
+
+    return [
+        Comparison(
+            ABLATION[k][1],
+            improvement(areas[names[0]], areas[name]),
+            improvement(finals[names[0]], finals[name]),
+        )
+        for k, name in enumerate(names)
+        if k
+    ]
 
 
 def _steps_text(value: float | None) -> str:
@@ -275,21 +360,23 @@ def _ablation_order(prefix: str) -> Callable[..., Verdict]:
     names = _names(prefix)
 
     def judge(results):
-        end = max(r["final"]["steps"] for name in names for r in results[name][1])
-        areas = {
-            name: curve_area(results[name][1], results[name][0].optimum, end) for name in names
-        }
-        main, basic = names[0], [n for n in names if "-basic" in n]
-        main_ok = results[main][0].at_optimum == 1.0
-        worse = all(areas[b] < areas[main] for b in basic)
+        areas = ablation_areas(prefix, results)
+        main = names[0]
+        improvement = {c.variant: c.area for c in ablation_comparisons(prefix, results)}
+        basic = [label for _, label, _ in ABLATION if label.startswith("basic-pomdp")]
+        main_ok = _met(results[main][0].at_optimum)
+        worse = all(improvement[label].low > 0.5 for label in basic)
         parts = []
         for k, name in enumerate(names):
             s = results[name][0]
             n = len(s.seeds)
+            label = ABLATION[k][1]
+            versus = f", P(paper's method better) {improvement[label].text('.2f')}" if k else ""
             parts.append(
-                f"{ABLATION[k][1]}: final {s.value_mean:.4f}, mean curve minus optimum "
-                f"{areas[name]:+.4f}, target reached {round(s.reached_target * n)}/{n}, "
-                f"median {_steps_text(s.median_steps_to_target)} steps"
+                f"{label}: {_of(s.at_optimum, n)} seeds at the optimum, curve minus optimum "
+                f"IQM {seed_stats.iqm_interval([areas[name]]).text('+.4f')}{versus}, target "
+                f"reached {_of(s.reached_target, n)}, median "
+                f"{_steps_text(s.median_steps_to_target)} steps"
             )
         measured = f"optimum {results[main][0].optimum:.4f}; " + "; ".join(parts)
         return Verdict(measured, main_ok and worse)
@@ -301,12 +388,14 @@ def _matrix_design(results) -> Verdict:
     s = results["matrix-design"][0]
     reference = baseline_values("matrix-design")
     no_payment = reference["no_payment_mixed_ne"]
+    n = len(s.seeds)
     measured = (
-        f"{s.value_mean:.4f} ± {s.value_std:.4f} (optimum {s.optimum:.4f}; no payments: "
+        f"IQM {s.value_iqm.text()}, {_of(s.at_optimum, n)} seeds within 1e-3 of the optimum "
+        f"{s.optimum:.4f} (no payments: "
         f"mixed equilibrium {no_payment:.4f}, pure equilibria "
         f"{reference['no_payment_pure_ne_min']:.4f}-{reference['no_payment_pure_ne_max']:.4f})"
     )
-    return Verdict(measured, s.at_optimum == 1.0 and s.value_mean > no_payment + 1e-3)
+    return Verdict(measured, _met(s.at_optimum) and s.value_iqm.low > no_payment + 1e-3)
 
 
 def _bcce(names: Sequence[str]) -> Callable[..., Verdict]:
@@ -466,6 +555,86 @@ def baseline_values(name: str) -> dict[str, float]:
     return _BASELINES[name]
 
 
+def baseline_of(experiment: Experiment) -> tuple[str, float] | None:
+    """``(name in words, value)`` of an experiment's baseline, from its setting's exact
+    reference (``Reference.baselines``), or ``None`` when it names none."""
+    if experiment.baseline is None:
+        return None
+    value = baseline_values(experiment.name)[experiment.baseline]
+    return experiment.baseline.replace("_", " "), value
+
+
+def run_seconds(record: Mapping[str, Any]) -> float:
+    """Seconds from a run's trainer start to its exit (``finished_at - started_at``; 0 when
+    the record lacks either)."""
+    try:
+        started = dt.datetime.fromisoformat(record["started_at"])
+        finished = dt.datetime.fromisoformat(record["finished_at"])
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+    return max((finished - started).total_seconds(), 0.0)
+
+
+PREVIOUS_PROVENANCE = "previous sweep, rerun pending"
+"""How the table marks a row kept from an earlier sweep's marl-eval data."""
+
+
+def previous_summaries(
+    marl_eval: Mapping[str, Any],
+    experiments: Sequence[Experiment] = EXPERIMENTS,
+    tol: float = sweep.OPTIMUM_TOL,
+) -> dict[str, Summary]:
+    """Table rows of an earlier sweep, from its marl-eval JSON (:func:`sweep.marl_eval_json`).
+
+    Only the final values are there: the row has the seeds, the optimum (leader value plus
+    optimality gap), the IQM of the final value with its interval, the seeds at the optimum,
+    the mean BCCE gap and the largest deviation gain; the rest is unknown (``None``).
+
+    Raises:
+        ValueError: If a run lacks its final leader value or optimality gap.
+    """
+    rows = {}
+    for experiment in experiments:
+        runs = (
+            marl_eval.get(experiment.setting, {})
+            .get(experiment.task or experiment.name, {})
+            .get(experiment.algorithm)
+        )
+        if not runs:
+            continue
+        finals = [run["absolute_metrics"] for run in runs.values()]
+        try:
+            values = np.array([f["leader_value"][0] for f in finals], dtype=np.float64)
+            gaps = np.array([f["optimality_gap"][0] for f in finals], dtype=np.float64)
+        except (KeyError, IndexError, TypeError) as error:
+            raise ValueError(f"{experiment.name}: a run without its final values") from error
+        optimum = float(np.median(values + gaps))
+        gains = [f["follower_deviation_gain"][0] for f in finals if "follower_deviation_gain" in f]
+        bcce = [f["bcce_gap"][0] for f in finals if "bcce_gap" in f]
+        at_optimum = float(np.mean(np.abs(gaps) <= tol))
+        rows[experiment.name] = Summary(
+            experiment=experiment.name,
+            seeds=tuple(sorted(int(key.removeprefix("seed_")) for key in runs)),
+            optimum=optimum,
+            target=optimum,
+            value_mean=float(values.mean()),
+            value_std=float(values.std()),
+            value_iqm=seed_stats.iqm_interval([values]),
+            at_optimum=at_optimum,
+            at_target=at_optimum,
+            reached_target=None,
+            median_steps_to_target=None,
+            median_time_to_target_s=None,
+            bcce_gap=float(np.mean(bcce)) if bcce else None,
+            bcce_gap_bound=None,
+            deviation_gain=max(gains) if gains else None,
+            wall_time_s=0.0,
+            tol=tol,
+            provenance=PREVIOUS_PROVENANCE,
+        )
+    return rows
+
+
 def summaries(
     results: Mapping[str, list[dict[str, Any]]], experiments: Sequence[Experiment] = EXPERIMENTS
 ) -> dict[str, tuple[Summary, list[dict[str, Any]]]]:
@@ -492,7 +661,11 @@ def read_side_file(path: Path) -> Any:
 
 def checks_table(done: Mapping[str, tuple[Summary, list]], out: Path | None = None) -> str:
     """The reproduction targets with the measured values and the verdicts (side files of a
-    check are read from the output folder ``out``)."""
+    check are read from the output folder ``out``).
+
+    A target is met when at least :data:`SEED_FRACTION` of the seeds reach it; a check over
+    an experiment with fewer seeds than :data:`EXPERIMENTS` plans is not judged (its verdict
+    is "–"), only measured."""
     lines = ["| setting | target | measured | met |", "|---|---|---|---|"]
     for check in CHECKS:
         available = [name for name in check.experiments if name in done]
@@ -511,6 +684,16 @@ def checks_table(done: Mapping[str, tuple[Summary, list]], out: Path | None = No
         else:
             missing = [n for n in check.experiments if n not in done]
             verdict = Verdict(f"not run yet: {', '.join(missing)}", None)
+        short = [
+            f"{name} {len(done[name][0].seeds)} of {experiment_named(name).seeds}"
+            for name in available
+            if len(done[name][0].seeds) < experiment_named(name).seeds
+        ]
+        if short and not check.side_file:
+            verdict = Verdict(
+                f"{verdict.measured}; not judged, fewer seeds than planned: {', '.join(short)}",
+                None,
+            )
         mark = {True: "yes", False: "**no**", None: "–"}[verdict.met]
         lines.append(f"| {check.setting} | {check.target} | {verdict.measured} | {mark} |")
     return "\n".join(lines) + "\n"
@@ -527,15 +710,16 @@ def write_figures(
             if name not in done:
                 continue
             summary, records = done[name]
-            label = getattr(experiment_named(name), figure.label)
-            series.append((label, records, summary.optimum))
+            experiment = experiment_named(name)
+            label = getattr(experiment, figure.label)
+            series.append((label, records, summary.optimum, baseline_of(experiment)))
         if not series:
             continue
         value_png = sweep.plot_figure(figures_dir / f"{figure.name}.png", figure.title, series)
         bcce_png = sweep.plot_figure(
             figures_dir / f"{figure.name}-bcce.png",
             f"{figure.title}: BCCE gap",
-            [(label, records, None) for label, records, _ in series],
+            [(label, records, None, None) for label, records, _, _ in series],
             tag="equilibrium/bcce_gap",
             ylabel="BCCE gap of the response-phase play",
         )
@@ -551,14 +735,34 @@ def render_report(
     command: str,
     failures: Mapping[str, str] | None = None,
     out: Path | None = None,
+    previous: Mapping[str, Summary] | None = None,
+    previous_figures: Path | None = None,
 ) -> str:
-    """The markdown results page (``out``: the sweep's output folder, for side files)."""
+    """The markdown results page.
+
+    Args:
+        done: ``{name: (summary, records)}`` of the experiments with results.
+        figures: The figures written (:func:`write_figures`).
+        report: Where the page goes (links are relative to it).
+        marl_eval: The marl-eval JSON written.
+        command: The sweep invocations, for the page.
+        failures: ``{run key: reason}`` of the failed runs.
+        out: The sweep's output folder (for side files).
+        previous: Rows of an earlier sweep for experiments without results here
+            (:func:`previous_summaries`), shown marked in the table.
+        previous_figures: The folder of that sweep's figures (its PNGs are linked for the
+            figures whose experiments are all previous).
+    """
+    previous = {k: v for k, v in (previous or {}).items() if k not in done}
     rows = []
-    for name, (summary, _) in done.items():
-        experiment = experiment_named(name)
-        baseline = baseline_values(name).get(experiment.baseline) if experiment.baseline else None
-        rows.append((experiment, summary, baseline))
+    for experiment in EXPERIMENTS:
+        summary = done[experiment.name][0] if experiment.name in done else None
+        summary = summary or previous.get(experiment.name)
+        if summary is not None:
+            baseline = baseline_of(experiment)
+            rows.append((experiment, summary, None if baseline is None else baseline[1]))
     runs = sum(len(records) for _, records in done.values())
+    process_s = sum(run_seconds(r) for _, records in done.values() for r in records)
     versions = {
         (r.get("trainer"), r.get("trainer_sha256"), r.get("source_sha256"))
         for _, records in done.values()
@@ -576,7 +780,9 @@ def render_report(
         "the followers' learned reward-phase play), not a sampled return.\n",
         f"Generated on {date}; the sweep's invocations (UTC), oldest first:\n\n"
         f"```bash\n{command}\n```\n",
-        f"{runs} runs, {wall / 60:.1f} min of training wall time in total, on "
+        f"{runs} runs. Compute: {wall / 60:.1f} min in the trainers' training loops, "
+        f"{process_s / 60:.1f} min from each trainer's start to its exit (the sum over runs, "
+        f"one run per core at a time), on "
         f"{platform.machine()} with {os.cpu_count()} CPU cores (Python "
         f"{platform.python_version()}). Every run's result (final figures, curves, the "
         "trainer's summary and its exact command) is a JSON file under the sweep's "
@@ -585,6 +791,16 @@ def render_report(
         "distinct versions of (trainer file, package sources), by SHA-256; "
         "`--list-experiments` shows which runs the current code would change and "
         "`--rerun-changed` reruns them.\n",
+        "**Statistics.** Each experiment plans 25 seeds where a run takes under a minute and "
+        "10 for the longer MSGSpace runs. Values over seeds are aggregated as Agarwal et al. "
+        "(NeurIPS 2021) recommend: the interquartile mean (IQM, the mean of the middle half "
+        "of the seeds) with a 95% percentile bootstrap confidence interval "
+        f"({seed_stats.N_RESAMPLES} resamples, seeded, by `scipy.stats.bootstrap`; across "
+        "tasks the bootstrap is stratified, resampling each task's seeds on their own), and "
+        "for the four-way ablations the probability of improvement. A target is met when at "
+        f"least {SEED_FRACTION:.0%} of an experiment's seeds reach it; the page states the "
+        "fraction of seeds for every target, and a check over an experiment with fewer seeds "
+        "than the sweep plans is measured but not judged (–).\n",
         "## Reproduction targets\n",
         "Each target of the [settings page]"
         f"({rel(SETTINGS_PAGE)}#reproduction-targets), judged on the results; the command "
@@ -593,8 +809,19 @@ def render_report(
         checks_table(done, out),
         "## All experiments\n",
         sweep.markdown_table(rows),
-        "- *final leader value*: the last exact evaluation of each run, mean ± population std "
-        "(ddof 0) over seeds. In MSPM it is minus the welfare loss (0 is first-best).\n"
+        "- *seeds*: the seeds with results; *n of N* where the sweep plans N. *previous "
+        "sweep, rerun pending*: no run of this sweep yet, so the row shows the results of "
+        "the sweep this page replaces (an earlier code version, with fewer seeds), read from "
+        "its marl-eval data"
+        + (
+            f" ([`{previous_figures.name}/marl_eval.json`]"
+            f"({rel(previous_figures / 'marl_eval.json')}))"
+            if previous_figures
+            else ""
+        )
+        + "; no target is judged on them.\n"
+        "- *final leader value*: the last exact evaluation of each run, IQM over seeds with "
+        "its 95% bootstrap interval. In MSPM it is minus the welfare loss (0 is first-best).\n"
         "- *baseline*: a value from the setting's exact reference (`Reference.baselines`): "
         "the best pure commitment, the no-payment mixed equilibrium, allocation without "
         "messages, the best message-free SPM.\n"
@@ -610,6 +837,8 @@ def render_report(
         "the final evaluation, mean over seeds, and the learners' regret bound on it. *max "
         "deviation gain*: the largest gain of any follower type from deviating from its "
         "learned reward-phase play (0: the learned mechanism is an equilibrium).\n",
+        across_tasks(done),
+        ablation_section(done),
         *(
             [
                 "## Failed runs\n",
@@ -625,22 +854,122 @@ def render_report(
             else []
         ),
         "## Learning curves\n",
-        "Mean ± std over seeds of the exact leader value at each evaluation (dashed: the "
-        "exact optimum), steps on a log scale. A run that stopped at its target keeps its "
-        "last value to the end of the plot.\n",
+        "IQM over seeds of the exact leader value with its 95% bootstrap band, at "
+        f"{sweep.CURVE_POINTS} log-spaced steps from the first step where every seed has "
+        "an evaluation; dashed: the exact optimum; dotted: the setting's baseline (from its "
+        "exact reference, as in the table), each in its curve's colour. A run that stopped "
+        "at its target keeps its last value to the end of the plot.\n",
     ]
     for figure, value_png, bcce_png in figures:
         parts.append(f"### {figure.title}\n")
         parts.append(f"![{figure.title}]({rel(value_png)})\n")
         parts.append(f"![{figure.title}: BCCE gap]({rel(bcce_png)})\n")
-    return "\n".join(parts)
+        parts.append(_previous_figure(figure, previous, previous_figures, rel))
+    written = {figure.name for figure, _, _ in figures}
+    for figure in FIGURES:
+        old = _previous_figure(figure, previous, previous_figures, rel)
+        if figure.name not in written and old:
+            parts += [f"### {figure.title}\n", old]
+    return "\n".join(part for part in parts if part)
 
 
-def aggregate(out: Path, report: Path, figures_dir: Path, command: str) -> Path:
+def _previous_figure(
+    figure: Figure, previous: Mapping[str, Summary], folder: Path | None, rel: Callable
+) -> str:
+    """The previous sweep's PNG of a figure, for its experiments that await a rerun (``""``
+    when none does or the PNG is not in ``folder``)."""
+    pending = [name for name in figure.experiments if name in previous]
+    png = None if folder is None else folder / f"{figure.name}.png"
+    if not pending or png is None or not png.is_file():
+        return ""
+    names = ", ".join(f"`{name}`" for name in pending)
+    return (
+        f"For {names}, rerun pending: the previous sweep's figure (an earlier code version, "
+        "fewer seeds, mean ± std over seeds; it plots every experiment of the figure as that "
+        f"sweep ran it):\n\n![{figure.title}, previous sweep]({rel(png)})\n"
+    )
+
+
+def across_tasks(done: Mapping[str, tuple[Summary, list]]) -> str:
+    """The paper's method over every task with results: the IQM of the final optimality
+    gap with its stratified bootstrap interval (each task a stratum), as markdown."""
+    strata = {
+        name: [
+            r["final"]["optimum"] - r["final"]["leader_value"]
+            for r in records
+            if r["final"]["leader_value"] is not None  # a NaN evaluation has no gap
+        ]
+        for name, (_, records) in done.items()
+        if experiment_named(name).algorithm == MAIN
+    }
+    strata = {name: gaps for name, gaps in strata.items() if gaps}
+    if not strata:
+        return ""
+    gap = seed_stats.iqm_interval(list(strata.values()))
+    seeds = sum(len(v) for v in strata.values())
+    return (
+        f"Over the {len(strata)} tasks of the paper's method ({MAIN}) with results, {seeds} "
+        f"runs with a final value: IQM of the final optimality gap (optimum minus leader "
+        f"value, in each setting's normalised units) {gap.text()}, by a bootstrap stratified "
+        "over the tasks.\n"
+    )
+
+
+def ablation_section(done: Mapping[str, tuple[Summary, list]]) -> str:
+    """The probability of improvement of the paper's method over each other variant of the
+    four-way ablations with results, as markdown."""
+    prefixes = [
+        prefix
+        for prefix in ("matrix-design", "simple-allocation-k3")
+        if all(name in done for name in _names(prefix))
+    ]
+    if not prefixes:
+        return ""
+    lines = [
+        "## Four-way ablations: probability of improvement\n",
+        f"P(X > Y) + P(X = Y) / 2 for a seed X of the paper's method ({MAIN}) and a seed Y "
+        "of the other variant, with its 95% bootstrap interval (each variant's seeds "
+        "resampled on their own): 1 means every seed of the paper's method beats every seed "
+        "of the variant, 0.5 a tie. *Learning curve*: the mean over training of the leader "
+        "value minus the optimum (all four variants on the same steps, a stopped run keeping "
+        "its last value), which rewards reaching the optimum sooner; *final*: the final "
+        "leader value.\n",
+    ]
+    for prefix in prefixes:
+        lines += [
+            f"| {prefix} vs | P(improvement), learning curve | P(improvement), final |",
+            "|---|---|---|",
+            *(
+                f"| {c.variant} | {c.area.text('.2f')} | {c.final.text('.2f')} |"
+                for c in ablation_comparisons(prefix, done)
+            ),
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def aggregate(
+    out: Path, report: Path, figures_dir: Path, command: str, previous: Path | None = None
+) -> Path:
     """Write the results page, the figures and the marl-eval JSON from ``out``'s results.
 
     The page names ``command`` and every sweep invocation logged in ``OUT/invocations.txt``.
+    ``previous``: the figures folder of an earlier sweep (its ``marl_eval.json`` and PNGs);
+    experiments without results in ``out`` are shown from it, marked as rerun pending.
+
+    Raises:
+        ValueError: If ``previous`` is the same folder as ``figures_dir`` (this sweep would
+            overwrite it), or has no readable ``marl_eval.json``.
     """
+    earlier: dict[str, Summary] = {}
+    if previous is not None:
+        if previous.resolve() == figures_dir.resolve():
+            raise ValueError(f"previous must not be the figures folder, got {previous}")
+        file = previous / "marl_eval.json"
+        data = read_side_file(file) if file.is_file() else None
+        if data is None:
+            raise ValueError(f"previous: no readable marl_eval.json in {previous}")
+        earlier = previous_summaries(data)
     log = out / INVOCATIONS
     if log.is_file():
         command = log.read_text(encoding="utf-8").strip() + f"\n# page written by\n{command}"
@@ -660,7 +989,9 @@ def aggregate(out: Path, report: Path, figures_dir: Path, command: str) -> Path:
         for key, reason in sweep.load_failures(out).items()
         if key.split("/")[0] in EXPERIMENTS_BY_NAME
     }
-    text = render_report(done, figures, report, marl_eval, command, failures, out)
+    text = render_report(
+        done, figures, report, marl_eval, command, failures, out, earlier, previous
+    )
     report.parent.mkdir(parents=True, exist_ok=True)
     tmp = report.with_name(f".{report.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -701,6 +1032,9 @@ class Args:
     """seconds after which one run is killed and counted as failed; default: no limit"""
     baselines_dir: Path = ROOT / "baselines"
     """folder of the trainer scripts (`<trainer>.py`)"""
+    previous: Path | None = None
+    """figures folder of an earlier sweep (marl_eval.json, PNGs): experiments without results
+    in --out are shown from it on the page, marked 'previous sweep, rerun pending'"""
 
 
 def main(args: Args) -> int:
@@ -758,7 +1092,7 @@ def main(args: Args) -> int:
         if outcome.failed:
             print(f"{len(outcome.failed)} runs failed: {sorted(outcome.failed)}")
             status = 1
-    path = aggregate(out, report, figures_dir, invocation.strip())
+    path = aggregate(out, report, figures_dir, invocation.strip(), args.previous)
     print(f"results written to {path}")
     return status
 

@@ -15,7 +15,9 @@ Backends: a local pool of ``--workers`` threads, each driving one trainer subpro
 default), or Ray tasks (``ray.init()`` local by default, or a cluster address). Either way the
 driver process writes the result JSONs, so results land on the driver's disk.
 
-Aggregation reads the result JSONs back: :func:`summarize` (one table row per experiment),
+Aggregation reads the result JSONs back: :func:`summarize` (one table row per experiment:
+the interquartile mean of the final values with its bootstrap interval, the fraction of
+seeds at the optimum and at the target, ...),
 :func:`markdown_table`, :func:`resample` (curves on a common step grid), :func:`plot_figure`
 (PNG learning curves) and :func:`marl_eval_json` (the layout marl-eval reads).
 """
@@ -39,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -47,6 +48,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `seed_stats` beside this file
+import seed_stats
+from seed_stats import Estimate
 
 RESULT_SCHEMA = 1
 """Version of the result JSON layout written by :func:`execute_run`."""
@@ -958,9 +963,13 @@ class Summary:
             leader-favourable tie, e.g. randomized commitments).
         value_mean: Mean final leader value.
         value_std: Population standard deviation (``ddof=0``) of the final leader value.
+        value_iqm: Interquartile mean of the final leader value over seeds with its 95%
+            percentile bootstrap interval (:func:`seed_stats.iqm_interval`); NaN when a
+            seed's final value is NaN.
         at_optimum: Fraction of seeds whose final value is within ``tol`` of the optimum.
         at_target: Fraction of seeds whose final value is at least ``target - tol``.
-        reached_target: Fraction of seeds whose trainer reached its target.
+        reached_target: Fraction of seeds whose trainer reached its target (``None``: not
+            recorded, e.g. a row kept from a previous sweep's marl-eval data).
         median_steps_to_target: Median leader steps to the target over the seeds that
             reached it (``None`` if none did).
         median_time_to_target_s: Median wall seconds to the target, likewise.
@@ -969,8 +978,10 @@ class Summary:
         bcce_gap_bound: Mean final regret bound on that gap (``None`` likewise).
         deviation_gain: Largest final follower deviation gain over seeds (0: every learned
             mechanism is an equilibrium of its followers' play).
-        wall_time_s: Total wall time of the runs.
+        wall_time_s: Total wall time of the runs' training loops.
         tol: The tolerance of ``at_optimum``.
+        provenance: ``""`` for results of this sweep; otherwise where the row comes from
+            (e.g. ``"previous sweep, rerun pending"``), shown in the seeds column.
     """
 
     experiment: str
@@ -979,9 +990,10 @@ class Summary:
     target: float
     value_mean: float
     value_std: float
+    value_iqm: Estimate
     at_optimum: float
     at_target: float
-    reached_target: float
+    reached_target: float | None
     median_steps_to_target: float | None
     median_time_to_target_s: float | None
     bcce_gap: float | None
@@ -989,6 +1001,7 @@ class Summary:
     deviation_gain: float | None
     wall_time_s: float
     tol: float
+    provenance: str = ""
 
 
 def _mean_or_none(values: Iterable[float | None]) -> float | None:
@@ -1025,6 +1038,11 @@ def summarize(
         target=target,
         value_mean=float(values.mean()),
         value_std=float(values.std()),
+        value_iqm=(
+            seed_stats.iqm_interval([values])
+            if np.isfinite(values).all()
+            else Estimate(math.nan, math.nan, math.nan)  # a seed logged NaN: no IQM
+        ),
         at_optimum=float(np.mean(np.abs(values - optima) <= tol)),
         at_target=float(np.mean(values >= target - tol)),
         reached_target=len(reached) / len(records),
@@ -1053,10 +1071,14 @@ def _steps(value: float | None) -> str:
 def markdown_table(
     rows: Sequence[tuple[Experiment, Summary, float | None]],
 ) -> str:
-    """The results table: one row per ``(experiment, summary, baseline value or None)``."""
+    """The results table: one row per ``(experiment, summary, baseline value or None)``.
+
+    The seeds column names how many seeds the experiment plans when fewer have results, and
+    the summary's provenance when it is not this sweep.
+    """
     header = (
-        "| experiment | task | algorithm | seeds | exact optimum | baseline | final leader value "
-        "(mean ± std) | at optimum (±1e-3) | reached target | median steps to target | "
+        "| experiment | task | algorithm | seeds | exact optimum | baseline | final leader value: "
+        "IQM [95% CI] | at optimum (±1e-3) | reached target | median steps to target | "
         "median wall s to target | BCCE gap (bound) | max deviation gain |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
@@ -1067,10 +1089,13 @@ def markdown_table(
             "–" if baseline is None else f"{baseline:.4f} ({experiment.baseline.replace('_', ' ')})"
         )
         gap = "–" if s.bcce_gap is None else f"{s.bcce_gap:.4f} ({_num(s.bcce_gap_bound)})"
+        seeds = f"{n}" if n >= experiment.seeds else f"{n} of {experiment.seeds}"
+        seeds += f": {s.provenance}" if s.provenance else ""
+        reached = "–" if s.reached_target is None else f"{round(s.reached_target * n)}/{n}"
         lines.append(
-            f"| `{experiment.name}` | {experiment.task} | {experiment.algorithm} | {n} | "
-            f"{s.optimum:.4f} | {baseline_cell} | {s.value_mean:.4f} ± {s.value_std:.4f} | "
-            f"{round(s.at_optimum * n)}/{n} | {round(s.reached_target * n)}/{n} | "
+            f"| `{experiment.name}` | {experiment.task} | {experiment.algorithm} | {seeds} | "
+            f"{s.optimum:.4f} | {baseline_cell} | {s.value_iqm.text()} | "
+            f"{round(s.at_optimum * n)}/{n} | {reached} | "
             f"{_steps(s.median_steps_to_target)} | {_num(s.median_time_to_target_s, '.1f')} | "
             f"{gap} | {_num(s.deviation_gain, '.2e')} |"
         )
@@ -1109,22 +1134,32 @@ def resample(
     return grid, values
 
 
+CURVE_POINTS = 100
+"""Log-spaced steps at which :func:`plot_figure` aggregates the curves over seeds."""
+
+
 def plot_figure(
     path: Path,
     title: str,
-    series: Sequence[tuple[str, Sequence[Mapping[str, Any]], float | None]],
+    series: Sequence[
+        tuple[str, Sequence[Mapping[str, Any]], float | None, tuple[str, float] | None]
+    ],
     tag: str = "equilibrium/leader_value",
     ylabel: str = "leader value (exact, greedy committed policy)",
 ) -> Path:
-    """A PNG of learning curves: mean ± std over seeds per series, optimum dashed.
+    """A PNG of learning curves: per series, the IQM over seeds with its 95% bootstrap band.
 
     Steps are on a log scale (most runs stop early); every curve is drawn to the last step
-    of the figure, a run that stopped at its target keeping its last value.
+    of the figure, a run that stopped at its target keeping its last value. The curves are
+    aggregated at :data:`CURVE_POINTS` log-spaced steps from the first step at which every
+    seed has an evaluation (:func:`seed_stats.iqm_band`). The optimum is dashed and the
+    baseline dotted, in the series' colour.
 
     Args:
         path: Where to write the PNG (folders are created).
         title: The figure title.
-        series: ``(label, records, optimum or None)`` per curve.
+        series: ``(label, records, optimum or None, (baseline name, value) or None)`` per
+            curve.
         tag: The curve to plot.
         ylabel: The y-axis label.
     """
@@ -1132,29 +1167,48 @@ def plot_figure(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=120)
-    grids = [resample(records, tag)[0] for _, records, _ in series]
+    grids = [resample(records, tag)[0] for _, records, _, _ in series]
     end = max((int(g[-1]) for g in grids if g.size), default=0)
-    for k, (label, records, optimum) in enumerate(series):
+    styles: dict[str, str] = {}
+    for k, (label, records, optimum, baseline) in enumerate(series):
         if grids[k].size == 0:
             continue
-        # every curve runs to the figure's last step: stopped runs keep their last value
-        grid, values = resample(records, tag, np.union1d(grids[k], [end]))
+        # from the step where every seed has an evaluation to the figure's last step (a
+        # stopped run keeps its last value)
+        curves = [r.get("curves", {}).get(tag) for r in records]
+        if not all(c and c["step"] for c in curves):
+            continue  # a seed without this curve: no aggregate over all seeds
+        start = max(max(c["step"][0] for c in curves), 1)
+        grid = np.geomspace(start, max(end, start), CURVE_POINTS).round().astype(np.int64)
+        grid, values = resample(records, tag, np.union1d(grid, [start, end]))
+        finite = np.isfinite(values).all(axis=0)  # a NaN evaluation leaves its step out
+        if not finite.any():
+            continue
+        grid, values = grid[finite], values[:, finite]
+        center, low, high = seed_stats.iqm_band(values)
         color = f"C{k % 10}"
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns before evals
-            mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
-        ax.plot(grid, mean, color=color, label=f"{label} (n={len(records)})")
-        ax.fill_between(grid, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
+        ax.plot(grid, center, color=color, label=f"{label} (n={len(records)})")
+        ax.fill_between(grid, low, high, color=color, alpha=0.2, linewidth=0)
         if optimum is not None:
             ax.axhline(optimum, color=color, linestyle="--", linewidth=0.8)
+            styles["--"] = "exact optimum"
+        if baseline is not None:
+            ax.axhline(baseline[1], color=color, linestyle=":", linewidth=1.2)
+            styles[":"] = baseline[0]
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [
+        Line2D([], [], color="0.3", linestyle=style, linewidth=1.0, label=text)
+        for style, text in styles.items()
+    ]
     ax.set_title(title)
     ax.set_xscale("log")
     ax.set_xlabel("leader steps (log scale)")
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(handles=handles, fontsize=7, loc="lower right")
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

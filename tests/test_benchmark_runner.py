@@ -7,6 +7,7 @@ after a configurable sleep, logging each start. One test runs the real ``mappo.p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -286,7 +287,7 @@ def test_corrupt_result_is_named_listed_left_out_then_moved_aside_and_rerun(
     captured = capsys.readouterr()
     assert str(path) in captured.err and reason in captured.err
     page = (out / "results.md").read_text()
-    assert "| `escape-pure` | escape | stackelberg-pomdp/state-critic | 1 |" in page
+    assert "| `escape-pure` | escape | stackelberg-pomdp/state-critic | 1 of 25 |" in page
     assert path.read_bytes() == original
 
     # Listing names it as corrupt and moves nothing.
@@ -318,7 +319,7 @@ def test_a_nan_result_is_a_result_not_a_corruption(tmp_path):
     spec = sweep.RunSpec("escape-pure", 1, "normal_form", "mappo", "x.py", (), "0")
     assert sweep.plan([spec], tmp_path).corrupt == () and path.is_file()
     page = reproduce.aggregate(tmp_path, tmp_path / "page.md", tmp_path / "fig", "x").read_text()
-    assert "| `escape-pure` | escape | stackelberg-pomdp/state-critic | 1 | 1.0000 |" in page
+    assert "| `escape-pure` | escape | stackelberg-pomdp/state-critic | 1 of 25 | 1.0000 |" in page
 
 
 def test_sweep_reruns_a_corrupt_result_and_keeps_it(tmp_path, fake):
@@ -513,9 +514,14 @@ def test_summarize_matches_hand_computation():
     experiment = sweep.Experiment("e", "normal_form", {}, 10, 3, task="t", baseline="b_x")
     table = sweep.markdown_table([(experiment, s, 0.25)])
     row = table.splitlines()[2]
-    mean, std = statistics.fmean(values), statistics.pstdev(values)
-    assert f"{mean:.4f} ± {std:.4f}" in row
+    # 3 seeds: the IQM trims floor(3 / 4) = 0 seeds from each end, so it is the mean
+    assert s.value_iqm.value == pytest.approx(statistics.fmean(values), abs=1e-12)
+    assert s.value_iqm.low <= s.value_iqm.value <= s.value_iqm.high
+    assert f"| {s.value_iqm.text()} |" in row and s.value_iqm.text().startswith("0.8332 [")
+    assert "| 3 | 1.0000 |" in row  # as many seeds as planned: no "n of N"
     assert "| 2/3 | 2/3 | 200 | 3.0 |" in row and "0.2500 (b x)" in row
+    short = sweep.markdown_table([(dataclasses.replace(experiment, seeds=10), s, None)])
+    assert "| 3 of 10 | 1.0000 | – |" in short
 
 
 def test_resample_carries_the_last_value_forward():
@@ -555,7 +561,7 @@ def test_marl_eval_layout():
 
 def test_report_judges_section_5_and_writes_figures(tmp_path):
     out = tmp_path / "out"
-    for seed in (1, 2):
+    for seed in range(1, reproduce.experiment_named("escape-pure").seeds + 1):
         sweep.commit(out, synthetic("escape-pure", seed, 1.0, reached_at=(10, 0.5)))
         sweep.commit(out, synthetic("escape-mixed", seed, 1.0))
         sweep.commit(out, synthetic("maintain-pure", seed, 2 / 3, optimum=2 / 3))

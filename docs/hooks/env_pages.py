@@ -720,9 +720,9 @@ def trainer_results(name: str, page_uri_: str) -> str:
                 images.append(f"[{figure.title}: BCCE gap]({_link(bcce, page_uri_)})\n")
     if images:
         parts.append(
-            "Learning curves of the sweep (mean ± std over seeds of the exact leader value at "
-            "each evaluation; dashed: the exact optimum; each link shows the followers' BCCE "
-            "gap):\n"
+            "Learning curves of the sweep (IQM over seeds of the exact leader value with its 95% "
+            "bootstrap band; dashed: the exact optimum; dotted: the setting's baseline; each "
+            "link shows the followers' BCCE gap):\n"
         )
         parts.extend(images)
     return "\n".join(parts)
