@@ -341,6 +341,7 @@ def measure(args: Args) -> dict[str, Any]:
             learned.append(
                 train_pda(seed, args.train_episodes, args.num_envs, args.n_response, game.n_prices)
             )
+            print(f"training seed {seed}: {learned[-1]}", file=sys.stderr, flush=True)
         tables = np.array([entry["table"] for entry in learned])
         B = len(seeds)
         stacked = np.repeat(tables, B, axis=0)
