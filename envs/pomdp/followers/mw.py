@@ -38,6 +38,7 @@ from stackelberg_zoo.envs.pomdp.followers.base import (
     sample_list,
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import LearnerColumns
+from stackelberg_zoo.envs.pomdp.followers.expectation import ExpectationResponder
 from stackelberg_zoo.envs.pomdp.followers.learning import LearnerBank, SweepResponse
 from stackelberg_zoo.equilibrium import bounds
 from stackelberg_zoo.equilibrium.learners import (
@@ -94,6 +95,10 @@ def exp_weights_list(scores: list[float], eta: float) -> list[float]:
 def float32_array(groups: list[list[float]]) -> np.ndarray:
     """The groups concatenated, as ``float32`` (the same rounding as ``astype``)."""
     return np.array([v for group in groups for v in group], dtype=np.float32)
+
+
+MW_FORMS = ("sweep", "expectation")
+"""The MW update forms: the paper's v4 sweeps and the authors' current exact expectation."""
 
 
 class MultiplicativeWeightsBank(LearnerBank):
@@ -331,20 +336,55 @@ class MultiplicativeWeightsColumns(LearnerColumns):
 
 @dataclass(frozen=True)
 class MultiplicativeWeightsResponse(SweepResponse):
-    """The paper's multiplicative weights with counterfactual sweeps (``"mw"``).
+    """The paper's multiplicative weights (``"mw"``), in the v4 sweep form or the expectation form.
 
     Args:
-        eps: ``ε > 0``: ``w[θ, b] *= (1+ε)^{u(b)}``; the paper's 0.01.
+        eps: ``ε > 0``: ``w[θ, b] *= (1+ε)^{u(b)}``; the paper's 0.01 (the authors' current
+            protocol uses 0.1 with ``form="expectation"``).
         reward_play: ``"argmax"`` (paper), ``"sample"`` or ``"empirical"``.
+        form: ``"sweep"``: the paper's v4 counterfactual sweeps (``Σ_i A_i`` queries per
+            update, bit for bit the v4 dynamics); ``"expectation"``: the authors' current
+            exact-expectation update (one type profile per update, every joint action profile
+            played once, gains in expectation over the others' current mixed strategies;
+            :mod:`.expectation`; single environment only).
     """
 
     eps: float = 0.01
     reward_play: str = "argmax"
+    form: str = "sweep"
     name = "mw"
 
     def __post_init__(self):
         check_positive("eps", self.eps)
         check_reward_play(self.reward_play)
+        if self.form not in MW_FORMS:
+            raise ValueError(f"form must be one of {MW_FORMS}, got {self.form!r}")
+
+    def build(self, spec, n_response):
+        """The sweep responder (``form="sweep"``) or the expectation responder."""
+        if self.form == "sweep":
+            return super().build(spec, n_response)
+        return ExpectationResponder(
+            spec, n_response, self.bank(spec), self.reward_play, self.regret_bound
+        )
+
+    @property
+    def runs_batched(self) -> bool:
+        """Batched for the sweep form with ``reward_play`` ``"argmax"`` or ``"sample"``."""
+        return self.form == "sweep" and super().runs_batched
+
+    def batched(self, spec, n_response, num_envs, draw, record):
+        """The sweeps for ``num_envs`` copies (the expectation form has no batched kernel).
+
+        Raises:
+            ValueError: For ``form="expectation"``.
+        """
+        if self.form != "sweep":
+            raise ValueError(
+                f"{self!r} has no batched implementation (form='expectation' runs in the "
+                f"single-environment StackelbergPOMDP only)"
+            )
+        return super().batched(spec, n_response, num_envs, draw, record)
 
     def learner(self, batch_shape, n_actions):
         """MW learners with this ``ε``."""
