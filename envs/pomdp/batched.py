@@ -150,6 +150,21 @@ class EpisodeStatistics:
     lengths: np.ndarray
 
 
+def check_paper_protocol(protocol, certify, exact_reward) -> None:
+    """Refuse what the batched core does not implement: certification, the exact reward phase.
+
+    Raises:
+        ValueError: On ``protocol="certified"``, ``certify`` or ``exact_reward`` set.
+    """
+    if protocol != "paper" or certify not in (None, False) or exact_reward not in (None, False):
+        raise ValueError(
+            f"the batched Stackelberg POMDP and the vector env run protocol='paper' only (no "
+            f"certification, no exact reward phase), got protocol={protocol!r}, "
+            f"certify={certify!r}, exact_reward={exact_reward!r}; use the single-environment "
+            f"StackelbergPOMDP (gymnasium.make, or the PettingZoo id) for protocol='certified'"
+        )
+
+
 def _flat_space(space: gymnasium.Space) -> int:
     return int(gymnasium.spaces.flatten_space(space).shape[0])
 
@@ -168,6 +183,10 @@ class BatchedStackelbergPOMDP:
         commitment: The first action at each observation binds for the episode.
         diagnostics: Build a :class:`~.report.ResponseReport` for each finished response
             phase (costs memory and time; off by default).
+        protocol: Only ``"paper"``: the certified protocol (:mod:`.protocol`) runs in the
+            single environment only.
+        certify: Only ``None`` or ``False``.
+        exact_reward: Only ``None`` or ``False``.
 
     Raises:
         TypeError: On arguments of the wrong type.
@@ -185,9 +204,13 @@ class BatchedStackelbergPOMDP:
         n_reward: int | None = None,
         commitment: bool = True,
         diagnostics: bool = False,
+        protocol: str = "paper",
+        certify: bool | None = None,
+        exact_reward: bool | None = None,
     ):
         if not isinstance(game, EconomicGame):
             raise TypeError(f"game must be an EconomicGame, got {type(game).__name__}: {game!r}")
+        check_paper_protocol(protocol, certify, exact_reward)
         B = check_count("num_envs", num_envs)
         if n_response is None or n_reward is None:
             default_response, default_reward = default_phase_lengths(game)

@@ -79,6 +79,8 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
         n_reward: Reward sub-games per episode (default: the setting's).
         commitment: The first action at each observation binds for the episode.
         diagnostics: Report each response phase's exact BCCE gaps (``info["response"]``).
+        protocol: Only ``"paper"`` (``"certified"`` raises ``ValueError``: single env only);
+            ``certify`` and ``exact_reward`` only ``None`` or ``False``.
         render_mode: Only ``None``.
         **game_kwargs: The setting's game arguments, with a setting name.
 
@@ -99,6 +101,9 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
         n_reward: int | None = None,
         commitment: bool = True,
         diagnostics: bool = False,
+        protocol: str = "paper",
+        certify: bool | None = None,
+        exact_reward: bool | None = None,
         render_mode: str | None = None,
         **game_kwargs: Any,
     ):
@@ -113,6 +118,9 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
             n_reward=n_reward,
             commitment=commitment,
             diagnostics=diagnostics,
+            protocol=protocol,
+            certify=certify,
+            exact_reward=exact_reward,
         )
         self.game = game
         self.num_envs = self.pomdp.num_envs
