@@ -59,3 +59,26 @@ def test_expectation_form_has_no_batched_kernel():
         algorithm.batched(FollowerSpec((1,), (2,), np.ones(1)), 4, 2, None, False)
     with pytest.raises(ValueError, match="form"):
         MultiplicativeWeightsResponse(form="exact")
+
+
+def test_expectation_form_report_gaps_are_its_average_regret():
+    """The report's ex-ante gap of the (mixed) play equals the certificate's realised regret."""
+    from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
+    from stackelberg_zoo.envs.mspm.reference import mspm_reference
+    from stackelberg_zoo.envs.pomdp import StackelbergPOMDP
+
+    game = SequentialPriceMechanism("uniform", n_values=3, n_messages=2)
+    policy = mspm_reference(game).optimal_policy
+    followers = MultiplicativeWeightsResponse(eps=0.1, form="expectation")
+    pomdp = StackelbergPOMDP(game, followers, n_response=120, n_reward=2)
+    observation, _ = pomdp.reset(np.random.default_rng(3))
+    while not pomdp.terminated:
+        observation = pomdp.step(policy(observation)).observation
+    report = pomdp.report
+    assert report.rounds == 30
+    certificate = report.certificate
+    np.testing.assert_allclose(
+        report.gaps.ex_ante, certificate.average("realised_regret"), atol=1e-12
+    )
+    for regret, bound in zip(certificate.learner_regret, certificate.bound, strict=True):
+        assert np.all(regret <= bound + 1e-12)

@@ -16,12 +16,41 @@ uniform (the type profile), none when a single type profile has positive mass.
 from __future__ import annotations
 
 import itertools
+import string
+from dataclasses import dataclass
 
 import numpy as np
 
 from stackelberg_zoo.envs.pomdp.followers.certificate import LearnerSnapshot
 from stackelberg_zoo.envs.pomdp.followers.learning import LearnerBank, LearnerResponder
 from stackelberg_zoo.equilibrium.arrays import read_only
+
+
+@dataclass(frozen=True, eq=False)
+class ExpectationSnapshot(LearnerSnapshot):
+    """A :class:`~.certificate.LearnerSnapshot` whose play is mixed: no action is drawn.
+
+    The response-phase play is ``(1/R) Σ_r δ(θ^r) Π_i x_i^r(a_i)``, each update's type profile
+    with the product of the rows it updated from (``actions`` holds their argmax, unused);
+    with it, the ex-ante gap is the certificate's average realised regret, as for the sweeps.
+    """
+
+    rows: tuple[np.ndarray, ...] = ()
+    """Per follower ``[R, A_i]``: the row of its realised type at each update."""
+
+    def empirical_play(self):
+        """See :meth:`~.base.ResponseSnapshot.empirical_play`."""
+        updates = self.types.shape[0]
+        if updates == 0:
+            return None
+        n = self.spec.n_followers
+        letters = string.ascii_letters[1 : n + 1]
+        products = np.einsum(
+            ",".join("a" + c for c in letters) + "->a" + letters, *self.rows
+        )  # [R, A_1..A_n]
+        mu = np.zeros(self.spec.n_types + self.spec.n_actions)
+        np.add.at(mu, tuple(self.types.T), products)
+        return mu / updates
 
 
 class ExpectationResponder(LearnerResponder):
@@ -50,6 +79,7 @@ class ExpectationResponder(LearnerResponder):
         self._utilities = np.zeros((self.spec.n_followers,) + self._shape)
         self._realised = [np.zeros(t) for t in self.spec.n_types]
         self._range = [np.zeros(t) for t in self.spec.n_types]
+        self._update_rows = [[] for _ in range(self.spec.n_followers)]
 
     def _strategy(self, i):
         return self.bank.strategy(i)
@@ -99,6 +129,8 @@ class ExpectationResponder(LearnerResponder):
         # The strategies of this update, before it; its "actions" are the rows' argmax (no
         # action is drawn in this form).
         self._record_round(types, [int(np.argmax(row)) for row in rows])
+        for i, row in enumerate(rows):
+            self._update_rows[i].append(row)
         for i, t in enumerate(types):
             gains = self._utilities[i]
             for j in range(n - 1, -1, -1):  # contract the others' actions, last axis first
@@ -115,7 +147,7 @@ class ExpectationResponder(LearnerResponder):
         """See :meth:`~.base.Responder.snapshot`."""
         n = self.spec.n_followers
         bank = self.bank.frozen()
-        return LearnerSnapshot(
+        return ExpectationSnapshot(
             spec=self.spec,
             types=self._rounds_array(self._round_types),
             actions=self._rounds_array(self._round_actions),
@@ -126,4 +158,8 @@ class ExpectationResponder(LearnerResponder):
             ranges=tuple(read_only(x.copy()) for x in self._range),
             bound_fn=self._bound_fn,
             bound_kind="deterministic",
+            rows=tuple(
+                read_only(np.array(rows).reshape(len(rows), a))
+                for rows, a in zip(self._update_rows, self.spec.n_actions, strict=True)
+            ),
         )
