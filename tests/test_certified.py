@@ -317,3 +317,30 @@ def test_reference_mechanism_reaches_zero_loss_with_a_certified_response(t):
     episodes = reference_episodes(t)
     good = sum(certified and loss <= ZERO_LOSS for certified, loss in episodes)
     assert good >= 0.9 * len(episodes), f"{good} of {len(episodes)}"
+
+
+def test_exact_reward_phase_without_certification():
+    """The paper's protocol with an exact reward phase: one sub-game per supported profile."""
+    game = SequentialPriceMechanism("pi", n_messages=2)
+    policy = mspm_reference(game).optimal_policy
+    pomdp = StackelbergPOMDP(game, "best_response", exact_reward=True)
+    total, infos = play_episode_without_extension(pomdp, policy, np.random.default_rng(1))
+    assert total == pytest.approx(mspm_reference(game).optimum, abs=1e-12)  # exact, not sampled
+    reward_sub_games = {info["sub_game"] for info in infos if info["phase"] == 1}
+    assert len(reward_sub_games) == int((np.asarray(game.prior) > 0).sum())  # pure responses
+    assert pomdp.report.certification is None
+    with pytest.raises(ValueError, match="empirical"):
+        StackelbergPOMDP(
+            game, MultiplicativeWeightsResponse(reward_play="empirical"), exact_reward=True
+        )
+
+
+def play_episode_without_extension(pomdp, policy, rng):
+    observation, info = pomdp.reset(rng)
+    assert "extension" not in info
+    total, infos = 0.0, []
+    while not pomdp.terminated:
+        step = pomdp.step(policy(observation))
+        observation, total = step.observation, total + step.reward
+        infos.append(step.info)
+    return total, infos

@@ -186,6 +186,12 @@ class ProtocolRunner:
         self.n_response = n_response
         self.n_reward = n_reward
         self.certifier = None
+        if settings.certification is None and getattr(responder, "reward_play", "") == "empirical":
+            raise ValueError(
+                "exact_reward=True without certification plays the product of the followers' "
+                "per-type strategies, which reward_play='empirical' (a correlated device) is "
+                "not; certify too, or choose followers with reward_play 'argmax' or 'sample'"
+            )
         if settings.certification is not None:
             self.certifier = Certifier(
                 settings.certification,
