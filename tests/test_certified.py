@@ -344,3 +344,28 @@ def play_episode_without_extension(pomdp, policy, rng):
         observation, total = step.observation, total + step.reward
         infos.append(step.info)
     return total, infos
+
+
+def test_a_sync_vector_env_runs_the_certified_protocol():
+    """The documented way to vectorise the certified protocol: copies follow single envs."""
+    kwargs = dict(protocol="certified", n_values=3)
+    vector = gymnasium.make_vec(
+        "StackelbergZoo/MspmPOMDP-v0", num_envs=2, vectorization_mode="sync", **kwargs
+    )
+    singles = [gymnasium.make("StackelbergZoo/MspmPOMDP-v0", **kwargs) for _ in range(2)]
+    observations, infos = vector.reset(seed=5)
+    for b, single in enumerate(singles):
+        observation, info = single.reset(seed=5 + b)
+        np.testing.assert_array_equal(observations[b], observation)
+    rng = np.random.default_rng(0)
+    ended = np.zeros(2, dtype=bool)
+    while not ended.all():  # each copy's first episode (Gymnasium autoresets the step after)
+        actions = rng.random((2, 3)).astype(np.float32)
+        observations, rewards, terminated, _, infos = vector.step(actions)
+        for b in np.flatnonzero(~ended):
+            observation, reward, done, _, info = singles[b].step(actions[b])
+            np.testing.assert_array_equal(observations[b], observation)
+            assert rewards[b] == reward and terminated[b] == done
+            assert infos["extension"][b] == info["extension"]
+            ended[b] = done
+    vector.close()

@@ -161,7 +161,9 @@ def check_paper_protocol(protocol, certify, exact_reward) -> None:
             f"the batched Stackelberg POMDP and the vector env run protocol='paper' only (no "
             f"certification, no exact reward phase), got protocol={protocol!r}, "
             f"certify={certify!r}, exact_reward={exact_reward!r}; use the single-environment "
-            f"StackelbergPOMDP (gymnasium.make, or the PettingZoo id) for protocol='certified'"
+            f"StackelbergPOMDP (gymnasium.make, or the PettingZoo id) for protocol='certified', "
+            f"or Gymnasium's vector env of single environments: gymnasium.make_vec(id, "
+            f"num_envs, vectorization_mode='sync', protocol='certified')"
         )
 
 
