@@ -262,11 +262,14 @@ def test_every_pomdp_id_accepts_both_protocols(setting):
         pz_env.close()
 
 
-def test_the_vector_env_refuses_the_certified_protocol():
-    with pytest.raises(ValueError, match="protocol='paper' only"):
-        gymnasium.make_vec("StackelbergZoo/MspmPOMDP-v0", num_envs=2, protocol="certified")
-    with pytest.raises(ValueError, match="protocol='paper' only"):
-        BatchedStackelbergPOMDP(mspm(3)[0], 2, exact_reward=True)
+def test_make_vec_takes_the_certified_protocol():
+    vector = gymnasium.make_vec("StackelbergZoo/MspmPOMDP-v0", num_envs=2, protocol="certified")
+    assert vector.unwrapped.pomdp.protocol == "certified"
+    assert vector.unwrapped.pomdp.n_response == 132  # PI: 300 · 4 / 9, in updates of 4
+    _, info = vector.reset(seed=0)
+    assert info["extension"].tolist() == [False, False]
+    with pytest.raises(ValueError, match="learning follower"):
+        BatchedStackelbergPOMDP(mspm(3)[0], 2, "best_response", certify=True)
 
 
 # -- the reference mechanisms of MSGSpace under the certified protocol ---------------------------
@@ -347,7 +350,7 @@ def play_episode_without_extension(pomdp, policy, rng):
 
 
 def test_a_sync_vector_env_runs_the_certified_protocol():
-    """The documented way to vectorise the certified protocol: copies follow single envs."""
+    """Gymnasium's own vector env of single envs runs it too: copies follow single envs."""
     kwargs = dict(protocol="certified", n_values=3)
     vector = gymnasium.make_vec(
         "StackelbergZoo/MspmPOMDP-v0", num_envs=2, vectorization_mode="sync", **kwargs

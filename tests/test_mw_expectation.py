@@ -52,13 +52,10 @@ def test_expectation_form_round_api_matches_the_query_api():
     assert by_query.rounds == by_round.rounds == 10
 
 
-def test_expectation_form_has_no_batched_kernel():
-    algorithm = MultiplicativeWeightsResponse(form="expectation")
-    assert not algorithm.runs_batched
-    with pytest.raises(ValueError, match="expectation"):
-        algorithm.batched(FollowerSpec((1,), (2,), np.ones(1)), 4, 2, None, False)
+def test_form_is_checked():
     with pytest.raises(ValueError, match="form"):
         MultiplicativeWeightsResponse(form="exact")
+    assert MultiplicativeWeightsResponse(form="expectation").runs_batched
 
 
 def test_expectation_form_report_gaps_are_its_average_regret():

@@ -34,11 +34,11 @@ from stackelberg_zoo.envs.pomdp.exact_reward import RewardPlan, exact_reward_pla
 from stackelberg_zoo.envs.pomdp.followers import (
     FollowerSpec,
     MultiplicativeWeightsResponse,
-    Responder,
     ResponseAlgorithm,
     response_algorithm,
 )
 from stackelberg_zoo.envs.pomdp.followers.base import sample_row
+from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
 from stackelberg_zoo.envs.pomdp.followers.learning import LearnerResponder
 from stackelberg_zoo.envs.pomdp.registration import default_phase_lengths, setting_of
 from stackelberg_zoo.envs.pomdp.report import MAX_INDUCED_PROFILES
@@ -125,15 +125,18 @@ def resolve_protocol(
     )
 
 
-def certified_length(n_response: int, responder: Responder, commitment: bool) -> int:
+def certified_length(n_response: int, responder, commitment: bool) -> int:
     """``n_response`` rounded down to complete updates of a learning ``responder``.
+
+    ``responder`` is a single environment's :class:`~.followers.Responder` or a batched
+    kernel (:class:`~.followers.BatchedResponder`).
 
     Raises:
         ValueError: If ``responder`` does not learn, plays ``reward_play="empirical"`` (the
             ``empirical_average`` candidate replaces it), the policy is not committed, the
             induced game is too large to keep, or ``n_response`` is below one update.
     """
-    if not isinstance(responder, LearnerResponder):
+    if not isinstance(responder, LearnerResponder | BatchedLearners):
         raise ValueError(
             f"certification (certify, protocol='certified') needs a learning follower model, "
             f"got followers of type {type(responder).__name__}"

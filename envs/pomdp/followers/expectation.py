@@ -21,9 +21,41 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
 from stackelberg_zoo.envs.pomdp.followers.certificate import LearnerSnapshot
 from stackelberg_zoo.envs.pomdp.followers.learning import LearnerBank, LearnerResponder
 from stackelberg_zoo.equilibrium.arrays import read_only
+
+
+def expected_gains(utility: np.ndarray, rows: list[np.ndarray], i: int) -> np.ndarray:
+    """``[..., A_i]`` follower ``i``'s gains in expectation over the other followers' rows.
+
+    ``g(b) = Σ_{a_-i} Π_{j≠i} x_j(a_j) u(b, a_-i)``, on an optional leading batch axis
+    (``utility [..., A_1..A_n]``, ``rows[j] [..., A_j]``). The sum runs over the others'
+    profiles in lexicographic order and each probability is a product in follower order, one
+    elementwise operation at a time, so a batch gives each of its members the bits of the
+    unbatched call (the batched kernel relies on it).
+    """
+    n = len(rows)
+    others = [j for j in range(n) if j != i]
+    total = None
+    for profile in itertools.product(*(range(rows[j].shape[-1]) for j in others)):
+        weight = np.ones(rows[i].shape[:-1])
+        index = [slice(None)] * n
+        for j, a in zip(others, profile, strict=True):
+            weight = weight * rows[j][..., a]
+            index[j] = a
+        term = weight[..., None] * utility[(Ellipsis, *index)]
+        total = term if total is None else total + term
+    return total
+
+
+def expected_gain(row: np.ndarray, gains: np.ndarray) -> np.ndarray:
+    """``[...]`` ``Σ_b x(b) g(b)`` added left to right (on an optional leading batch axis)."""
+    total = row[..., 0] * gains[..., 0]
+    for b in range(1, row.shape[-1]):
+        total = total + row[..., b] * gains[..., b]
+    return total
 
 
 @dataclass(frozen=True, eq=False)
@@ -124,7 +156,6 @@ class ExpectationResponder(LearnerResponder):
 
     def _complete_update(self) -> None:
         types = self._types
-        n = self.spec.n_followers
         rows = [self.bank.row(i, t) for i, t in enumerate(types)]
         # The strategies of this update, before it; its "actions" are the rows' argmax (no
         # action is drawn in this form).
@@ -132,13 +163,10 @@ class ExpectationResponder(LearnerResponder):
         for i, row in enumerate(rows):
             self._update_rows[i].append(row)
         for i, t in enumerate(types):
-            gains = self._utilities[i]
-            for j in range(n - 1, -1, -1):  # contract the others' actions, last axis first
-                if j != i:
-                    gains = np.tensordot(gains, rows[j], axes=([j], [0]))
+            gains = expected_gains(self._utilities[i], rows, i)
+            self._realised[i][t] += float(expected_gain(rows[i], gains))
             gains = gains.tolist()
             self.bank.update(i, t, gains)
-            self._realised[i][t] += float(np.dot(rows[i], gains))
             spread = max(gains) - min(gains)
             if spread > self._range[i][t]:
                 self._range[i][t] = spread
@@ -163,3 +191,97 @@ class ExpectationResponder(LearnerResponder):
                 for rows, a in zip(self._update_rows, self.spec.n_actions, strict=True)
             ),
         )
+
+
+class BatchedExpectation(BatchedLearners):
+    """Exact-expectation updates in ``B`` copies (the twin of :class:`ExpectationResponder`).
+
+    The first five arguments are :class:`~.base.BatchedResponder`'s; the keywords are
+    :class:`~.batched_learning.BatchedLearners`' (``queries_per_round`` is ``Π_i A_i``,
+    ``bound_kind`` is ``"deterministic"``).
+    """
+
+    def __init__(self, spec, n_response, num_envs, draw, record, **kwargs):
+        joint = list(itertools.product(*(range(a) for a in spec.n_actions)))
+        self.joint = np.array(joint, dtype=np.int64).reshape(len(joint), spec.n_followers)
+        super().__init__(
+            spec,
+            n_response,
+            num_envs,
+            draw,
+            record,
+            queries_per_round=len(joint),
+            bound_kind="deterministic",
+            **kwargs,
+        )
+        B, n = num_envs, spec.n_followers
+        self.position = np.zeros(B, dtype=np.int64)
+        self.update_types = np.zeros((B, n), dtype=np.int64)
+        self.utilities = np.zeros((B, n, len(joint)))
+        self.range = [np.zeros((B, t)) for t in spec.n_types]
+        capacity = max(self.max_rounds, 1) if record else 1
+        self.update_rows = [np.zeros((B, capacity, a)) for a in spec.n_actions]
+
+    def reset(self, index):
+        """See :meth:`~.base.BatchedResponder.reset`."""
+        for i in range(self.spec.n_followers):
+            self.range[i][index] = 0.0
+        self.position[index] = 0
+        super().reset(index)
+
+    def next_queries(self, index):
+        """See :meth:`~.base.BatchedResponder.next_queries`."""
+        select = self.select(index)
+        position = self.position[select]
+        due = position == 0
+        if due.any():
+            fresh = index[due]
+            self.update_types[fresh] = self.spec.sample_type_batch(self.draw, fresh)
+        return self.update_types[select], self.joint[position]
+
+    def observe(self, index, leader, followers):
+        """See :meth:`~.base.BatchedResponder.observe`."""
+        select = self.select(index)
+        position = self.position[select]
+        self.utilities[index, :, position] = followers
+        position = position + 1
+        complete = position == self.joint.shape[0]
+        position[complete] = 0
+        self.position[select] = position
+        if complete.any():
+            self.complete_update(index[complete])
+
+    def complete_update(self, index: np.ndarray) -> None:
+        """Apply a complete update in copies ``index`` (the realised types' learners)."""
+        spec = self.spec
+        types = self.update_types[index]
+        flats = [self.flat(i, index, types[:, i]) for i in range(spec.n_followers)]
+        rows = [learners.rows(flat) for learners, flat in zip(self.learners, flats, strict=True)]
+        actions = np.stack([np.argmax(row, axis=1) for row in rows], axis=1)
+        if self.record:
+            r = self.rounds[index]
+            for i, row in enumerate(rows):
+                self.update_rows[i][index, r] = row
+        self.record_round(index, types, actions)
+        utilities = self.utilities[index].reshape((index.size, spec.n_followers) + spec.n_actions)
+        for i, learners in enumerate(self.learners):
+            gains = expected_gains(utilities[:, i], rows, i)
+            learners.update(flats[i], gains)
+            realised = self.realised[i].reshape(-1)
+            realised[flats[i]] += expected_gain(rows[i], gains)
+            spread = gains.max(axis=1) - gains.min(axis=1)
+            ranges = self.range[i].reshape(-1)
+            ranges[flats[i]] = np.maximum(ranges[flats[i]], spread)
+        self.update_features(index)
+
+    def snapshot(self, b):
+        """See :meth:`~.base.BatchedResponder.snapshot`."""
+        n, rounds = self.spec.n_followers, int(self.rounds[b])
+        base = self.snapshot_of(
+            b,
+            tuple(read_only(self.learners[i].cumulative_gains(b)) for i in range(n)),
+            tuple(read_only(self.range[i][b]) for i in range(n)),
+        )
+        fields = {name: getattr(base, name) for name in base.__dataclass_fields__}
+        rows = tuple(read_only(self.update_rows[i][b, :rounds]) for i in range(n))
+        return ExpectationSnapshot(**fields, rows=rows)

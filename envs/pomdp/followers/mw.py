@@ -38,7 +38,10 @@ from stackelberg_zoo.envs.pomdp.followers.base import (
     sample_list,
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import LearnerColumns
-from stackelberg_zoo.envs.pomdp.followers.expectation import ExpectationResponder
+from stackelberg_zoo.envs.pomdp.followers.expectation import (
+    BatchedExpectation,
+    ExpectationResponder,
+)
 from stackelberg_zoo.envs.pomdp.followers.learning import LearnerBank, SweepResponse
 from stackelberg_zoo.equilibrium import bounds
 from stackelberg_zoo.equilibrium.learners import (
@@ -346,7 +349,7 @@ class MultiplicativeWeightsResponse(SweepResponse):
             update, bit for bit the v4 dynamics); ``"expectation"``: the authors' current
             exact-expectation update (one type profile per update, every joint action profile
             played once, gains in expectation over the others' current mixed strategies;
-            :mod:`.expectation`; single environment only).
+            :mod:`.expectation`).
     """
 
     eps: float = 0.01
@@ -368,23 +371,21 @@ class MultiplicativeWeightsResponse(SweepResponse):
             spec, n_response, self.bank(spec), self.reward_play, self.regret_bound
         )
 
-    @property
-    def runs_batched(self) -> bool:
-        """Batched for the sweep form with ``reward_play`` ``"argmax"`` or ``"sample"``."""
-        return self.form == "sweep" and super().runs_batched
-
     def batched(self, spec, n_response, num_envs, draw, record):
-        """The sweeps for ``num_envs`` copies (the expectation form has no batched kernel).
-
-        Raises:
-            ValueError: For ``form="expectation"``.
-        """
-        if self.form != "sweep":
-            raise ValueError(
-                f"{self!r} has no batched implementation (form='expectation' runs in the "
-                f"single-environment StackelbergPOMDP only)"
-            )
-        return super().batched(spec, n_response, num_envs, draw, record)
+        """The sweeps or the exact-expectation updates for ``num_envs`` copies."""
+        if self.form == "sweep":
+            return super().batched(spec, n_response, num_envs, draw, record)
+        return BatchedExpectation(
+            spec,
+            n_response,
+            num_envs,
+            draw,
+            record,
+            learners=self.batch_learners(spec, num_envs),
+            reward_play=self.reward_play,
+            bound_fn=self.regret_bound,
+            description=repr(self),
+        )
 
     def learner(self, batch_shape, n_actions):
         """MW learners with this ``ε``."""
