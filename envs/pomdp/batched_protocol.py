@@ -40,6 +40,8 @@ class CopyLearners:
     @round_hook.setter
     def round_hook(self, hook) -> None:
         self.kernel.round_hooks[self.b] = hook
+        if hook is not None:
+            self.kernel.hooked = True
 
     def current_strategies(self) -> list[np.ndarray]:
         """Every follower's current ``[T_i, A_i]`` mixed strategies in this copy."""

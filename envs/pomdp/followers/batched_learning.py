@@ -329,8 +329,10 @@ class BatchedLearners(BatchedResponder):
         self.learners = learners
         self.reward_play = reward_play
         self.queries_per_round = queries_per_round
-        # Per copy, None or a callable run when a round is recorded (before its update).
+        # Per copy, None or a callable run when a round is recorded (before its update);
+        # ``hooked`` is set once any is (the paper's protocol never pays for the loop).
         self.round_hooks: list = [None] * num_envs
+        self.hooked = False
         self.sample_play = reward_play == "sample"
         self.bound_fn = bound_fn
         self.bound_kind = bound_kind
@@ -380,10 +382,11 @@ class BatchedLearners(BatchedResponder):
             self.round_types[index, r] = types
             self.round_actions[index, r] = actions
         self.rounds[select] += 1
-        hooks = self.round_hooks
-        for b in index.tolist():
-            if hooks[b] is not None:
-                hooks[b]()
+        if self.hooked:
+            hooks = self.round_hooks
+            for b in index.tolist():
+                if hooks[b] is not None:
+                    hooks[b]()
 
     def update_features(self, index: np.ndarray) -> None:
         """Write copies ``index``'s learner features into :attr:`features`."""
