@@ -215,6 +215,25 @@ def test_the_cap_is_reported_not_raised():
     assert total == pytest.approx(float((q * Pennies.U.sum(axis=0)).sum()), abs=1e-12)
 
 
+def test_extension_steps_show_full_progress_to_the_critic():
+    certify = Certification(threshold=0.0, max_extra_updates=2)
+    pomdp = StackelbergPOMDP(
+        Pennies(), protocol="certified", certify=certify, n_response=8, n_reward=1
+    )
+    pomdp.reset(np.random.default_rng(0))
+    progress = []
+    while not pomdp.terminated:
+        step = pomdp.step(0)
+        state = pomdp.state()
+        assert pomdp.state_space.contains(state)
+        progress.append((float(state[1]), step.info["extension"], float(state[2])))
+    # State: observation (1 entry), phase flag of the returned observation, progress.
+    response = [p for phase, _, p in progress if phase == 0.0]
+    assert response[:7] == pytest.approx([k / 8 for k in range(1, 8)])
+    assert response[7:] == [1.0] * 8  # the prefix's end, then extension sub-games
+    assert sum(extension for _, extension, _ in progress) == 8
+
+
 def test_paper_protocol_is_the_default_and_unchanged():
     game, policy = mspm(3)
     default = StackelbergPOMDP(game, n_response=40, n_reward=5)
