@@ -129,7 +129,9 @@ def test_deviation_against_grim_sellers_is_punished_and_forgiven():
     reading = collusion.deviation_reading(paths, counterfactual)
     assert reading == {"deviates": 1.0, "punish": 1.0, "return": 1.0}
     assert collusion.deviation_reading(counterfactual, counterfactual) == {
-        "deviates": 0.0, "punish": 0.0, "return": 1.0
+        "deviates": 0.0,
+        "punish": 0.0,
+        "return": 1.0,
     }
 
 

@@ -254,8 +254,11 @@ MULTI_AGENT_ID = {
 }
 
 POMDP_ARGS = {
-    "followers": _valid(st.sampled_from(["mw", "hedge", "best_response"]))
-    | _invalid("MW", "", None, 3, True),
+    "followers": _valid(st.sampled_from(["mw", "hedge", "best_response", None]))
+    | _invalid("MW", "", 3, True),
+    "protocol": _valid(st.sampled_from(["paper", "certified"])) | _invalid("v4", "", None, 3),
+    "certify": _valid(st.sampled_from([None, True, False, np.False_])) | _invalid("yes", 0, 1.0),
+    "exact_reward": _valid(st.sampled_from([None, True, False])) | _invalid("yes", 0, 1.0),
     "n_response": counts(1, 4, huge_ok=None, none_ok=True),
     "n_reward": counts(1, 3, huge_ok=None, none_ok=True),
     "commitment": flags(),

@@ -16,6 +16,7 @@ from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
 from stackelberg_zoo.envs.pomdp import FollowerSpec, MultiplicativeWeightsResponse, StackelbergPOMDP
+from stackelberg_zoo.envs.pomdp.certify import Certification
 from stackelberg_zoo.envs.pomdp.followers.certificate import data_equal
 from stackelberg_zoo.envs.pomdp.followers.mw import (
     MultiplicativeWeightsBank,
@@ -61,6 +62,20 @@ CASES = [
     ("simple_allocation", {"followers": "best_response", "n_response": 20, "n_reward": 6}),
     ("normal_form", {"commitment": False, "n_response": 30, "n_reward": 3}),
     ("matrix_design", {"diagnostics": False}),
+    # The certified protocol: extensions, candidates, exact and sampled reward phases.
+    ("simple_allocation", {"protocol": "certified", "n_response": 60}),
+    ("normal_form", {"protocol": "certified", "followers": "exp3", "n_response": 30}),
+    (
+        "matrix_design",
+        {
+            "protocol": "certified",
+            "followers": "hedge",
+            "n_response": 20,
+            "exact_reward": False,
+            "n_reward": 4,
+            "certify": Certification(threshold=0.01, max_extra_updates=5),
+        },
+    ),
 ]
 
 
@@ -103,6 +118,7 @@ def trajectory(setting, kwargs, seed, mixed, fast):
                 report.certificate,
                 report._source.follower_table,
                 report._source.known,
+                report.certification,
             )
         rows.append(
             (

@@ -91,9 +91,7 @@ def test_robust_reference_matches_brute_force_on_maintain():
     models = [SLOW_MW, BestResponse()]
     seeds = [0, 1, 2]
     reference = robust_reference(game, models, seeds)
-    brute = np.array(
-        [[brute_force_row_value(game, r, m, seeds) for m in models] for r in range(3)]
-    )
+    brute = np.array([[brute_force_row_value(game, r, m, seeds) for m in models] for r in range(3)])
     np.testing.assert_allclose(reference.values, brute, atol=1e-12)
     # Against a slow learner row 1 beats the best response's optimum (row 0): the robust
     # mechanism is not the optimal one.

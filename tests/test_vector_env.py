@@ -14,6 +14,7 @@ from stackelberg_zoo.envs.pomdp import (
     RegretMatchingResponse,
     ResponseAlgorithm,
 )
+from stackelberg_zoo.envs.pomdp.certify import Certification
 from stackelberg_zoo.envs.pomdp.followers import PopulationResponse, follower_models
 from stackelberg_zoo.envs.pomdp.gym import StackelbergPOMDPEnv
 from stackelberg_zoo.envs.pomdp.registration import POMDP_SETTINGS, pomdp_setting
@@ -362,3 +363,71 @@ def test_every_follower_model_follows_the_single_env_step_for_step(followers, se
                     np.testing.assert_array_equal(mine, theirs)
                 strategies_compared += 1
     assert strategies_compared >= 2 * len(seeds)
+
+
+CERTIFIED = [
+    ("mspm", {"protocol": "certified", "n_values": 3, "n_response": 60}),
+    ("simple_allocation", {"protocol": "certified", "n_response": 30}),
+    ("normal_form", {"protocol": "certified", "followers": "exp3", "n_response": 20}),
+    (
+        "normal_form",
+        {
+            "protocol": "certified",
+            "followers": "hedge",
+            "n_response": 20,
+            "exact_reward": False,
+            "n_reward": 3,
+        },
+    ),
+    (
+        "matrix_design",
+        {
+            "protocol": "certified",
+            "followers": "regret_matching",
+            "n_response": 20,
+            "certify": Certification(threshold=0.01, max_extra_updates=5),
+        },
+    ),
+    ("matrix_design", {"protocol": "certified", "n_response": 24, "diagnostics": True}),
+]
+
+
+@pytest.mark.parametrize(("setting", "kwargs"), CERTIFIED)
+def test_certified_protocol_follows_the_single_env_step_for_step(setting, kwargs):
+    """Per-copy variable-length response and reward phases, two whole episodes each."""
+    seeds = [5, 6, 99]
+    vector = StackelbergPOMDPVectorEnv(len(seeds), setting, **kwargs)
+    singles = [StackelbergPOMDPEnv(setting, **kwargs) for _ in seeds]
+    obs, infos = vector.reset(seed=seeds)
+    assert not infos["extension"].any()
+    for b, (env, seed) in enumerate(zip(singles, seeds, strict=True)):
+        observation, info = env.reset(seed=seed)
+        np.testing.assert_array_equal(obs[b], observation)
+        np.testing.assert_array_equal(infos["state"][b], info["state"])
+    rng = np.random.default_rng(11)
+    space = vector.single_action_space
+    episodes = np.zeros(len(seeds), dtype=int)
+    extensions = 0
+    while episodes.min() < 2:
+        actions = random_actions(space, rng, len(seeds))
+        batched = vector.step(actions)
+        for b, env in enumerate(singles):
+            pomdp = env.unwrapped.pomdp
+            before = pomdp.report
+            outcome = env.step(actions[b])
+            assert_same_step(b, outcome, batched)
+            assert outcome[4]["extension"] == batched[4]["extension"][b]
+            extensions += outcome[4]["extension"]
+            if pomdp.report is not before and "response" in batched[4]:
+                assert batched[4]["response"][b] == pomdp.report
+            if outcome[2]:
+                episodes[b] += 1
+                observation, info = env.reset()
+                np.testing.assert_array_equal(batched[0][b], observation)
+                np.testing.assert_array_equal(batched[4]["state"][b], info["state"])
+            for i in range(vector.game.n_followers if kwargs.get("followers") != "exp3" else 0):
+                np.testing.assert_array_equal(
+                    vector.pomdp.cumulative_gains(i)[b], single_cumulative_gains(env, i)
+                )
+    if "certify" in kwargs:
+        assert extensions > 0

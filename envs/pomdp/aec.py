@@ -19,9 +19,11 @@ Centralized critic     ``state()`` / ``state_space``: base observation, phase, p
 
 ``infos["leader_0"]`` holds the same keys and types from ``reset`` on (TorchRL's
 ``PettingZooWrapper`` builds its spec from the first info): ``"phase"``, ``"sub_game"``,
-``"replaced"`` (commitment replaced the action), and ``"action_mask"`` when the setting masks
-the leader's actions. The end-of-response-phase :class:`~.report.ResponseReport` is
-``env.unwrapped.pomdp.report`` (set when the response phase ends, until the next reset), the
+``"replaced"`` (commitment replaced the action), ``"action_mask"`` when the setting masks
+the leader's actions, and ``"extension"`` when the episode certifies its response
+(``protocol="certified"``: the step belongs to a sub-game past the response prefix). The
+end-of-response-phase :class:`~.report.ResponseReport` is ``env.unwrapped.pomdp.report``
+(set when the response phase ends, until the next reset), the
 action a step applied ``env.unwrapped.pomdp.applied_action``. ``render_mode`` ``"ansi"``
 returns a few lines about the current sub-game, ``"human"`` prints them after every step.
 See :mod:`.episode` for the model and :mod:`.gym` for the arguments (the same here, plus
@@ -41,6 +43,7 @@ from pettingzoo import AECEnv
 from pettingzoo.utils.wrappers import OrderEnforcingWrapper
 
 from stackelberg_zoo.envs.core import EconomicGame
+from stackelberg_zoo.envs.pomdp.certify import Certification
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.gym import (
@@ -75,11 +78,14 @@ class raw_env(AECEnv, EzPickle):
         self,
         setting: str | EconomicGame = "normal_form",
         *,
-        followers: str | ResponseAlgorithm = "mw",
+        followers: str | ResponseAlgorithm | None = None,
         n_response: int | None = None,
         n_reward: int | None = None,
         commitment: bool = True,
         diagnostics: bool = True,
+        protocol: str = "paper",
+        certify: bool | Certification | None = None,
+        exact_reward: bool | None = None,
         max_cycles: int | None = None,
         render_mode: str | None = None,
         **game_kwargs: Any,
@@ -92,6 +98,9 @@ class raw_env(AECEnv, EzPickle):
             n_reward=n_reward,
             commitment=commitment,
             diagnostics=diagnostics,
+            protocol=protocol,
+            certify=certify,
+            exact_reward=exact_reward,
             max_cycles=max_cycles,
             render_mode=render_mode,
             **game_kwargs,
@@ -100,7 +109,14 @@ class raw_env(AECEnv, EzPickle):
         self.render_mode = check_render_mode(render_mode)
         self.max_cycles = None if max_cycles is None else check_count("max_cycles", max_cycles)
         self.pomdp: StackelbergPOMDP = build_pomdp(
-            setting, followers, n_response, n_reward, commitment, diagnostics, game_kwargs
+            setting,
+            followers,
+            n_response,
+            n_reward,
+            commitment,
+            diagnostics,
+            game_kwargs,
+            {"protocol": protocol, "certify": certify, "exact_reward": exact_reward},
         )
         self.game = self.pomdp.game
         self.possible_agents = [LEADER]

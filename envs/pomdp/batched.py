@@ -34,6 +34,13 @@ single environment for those). The core owns phases, commitment, autoreset and t
 state; the kernel chooses the queries, learns from their outcomes and plays the reward
 phase.
 
+**Protocols** (:mod:`.protocol`): ``protocol="certified"`` (and ``certify=``,
+``exact_reward=``) as in the single environment. Each copy has the single environment's own
+:class:`~.protocol.ProtocolRunner` (:mod:`.batched_protocol`), so a copy's response phase
+goes on past the prefix until its response is certified and its exact reward phase has as
+many sub-games as its response has support points: phases have per-copy lengths, and
+:attr:`BatchedTransition.extension` flags the extension steps.
+
 **Commitment** (:mod:`.commitment`): the first action at an observation binds; later
 different ones are replaced and flagged (``replaced``), exactly as in the single environment.
 Unlike the single environment, actions are validated (and cast to the action space's dtype)
@@ -62,15 +69,17 @@ import numpy as np
 from stackelberg_zoo.envs import registry
 from stackelberg_zoo.envs.core import EconomicGame, aggregates_reward_phase
 from stackelberg_zoo.envs.pomdp.batched_game import BatchedGame
+from stackelberg_zoo.envs.pomdp.batched_protocol import CopyLearners, CopyStream
+from stackelberg_zoo.envs.pomdp.certify import Certification
 from stackelberg_zoo.envs.pomdp.commitment import CommitmentCache
 from stackelberg_zoo.envs.pomdp.followers import (
     BatchedResponder,
     FollowerSpec,
     ResponseAlgorithm,
-    response_algorithm,
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import BatchedLearners
 from stackelberg_zoo.envs.pomdp.followers.mw import MultiplicativeWeightsColumns
+from stackelberg_zoo.envs.pomdp.protocol import ProtocolRunner, certified_length, resolve_protocol
 from stackelberg_zoo.envs.pomdp.registration import default_phase_lengths
 from stackelberg_zoo.envs.pomdp.report import (
     MAX_INDUCED_PROFILES,
@@ -123,6 +132,8 @@ class BatchedTransition(NamedTuple):
             no copy terminated.
         reports: ``{b: ResponseReport}`` for copies that just finished a response phase
             (only with ``diagnostics=True``).
+        extension: ``bool[B]`` the step belongs to a sub-game past the response prefix
+            (certifying cores only; ``None`` otherwise).
     """
 
     observation: np.ndarray
@@ -135,6 +146,7 @@ class BatchedTransition(NamedTuple):
     final_observation: np.ndarray
     final_state: np.ndarray | None
     reports: dict[int, ResponseReport]
+    extension: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +180,10 @@ class BatchedStackelbergPOMDP:
         commitment: The first action at each observation binds for the episode.
         diagnostics: Build a :class:`~.report.ResponseReport` for each finished response
             phase (costs memory and time; off by default).
+        protocol: ``"paper"`` or ``"certified"`` (:mod:`.protocol`; per-copy
+            variable-length response and reward phases, step for step the single env's).
+        certify: Override the protocol's certification (as the single environment's).
+        exact_reward: Override the protocol's reward phase (as the single environment's).
 
     Raises:
         TypeError: On arguments of the wrong type.
@@ -179,16 +195,23 @@ class BatchedStackelbergPOMDP:
         self,
         game: EconomicGame,
         num_envs: int,
-        followers: str | ResponseAlgorithm = "mw",
+        followers: str | ResponseAlgorithm | None = None,
         *,
         n_response: int | None = None,
         n_reward: int | None = None,
         commitment: bool = True,
         diagnostics: bool = False,
+        protocol: str = "paper",
+        certify: bool | Certification | None = None,
+        exact_reward: bool | None = None,
     ):
         if not isinstance(game, EconomicGame):
             raise TypeError(f"game must be an EconomicGame, got {type(game).__name__}: {game!r}")
         B = check_count("num_envs", num_envs)
+        settings = resolve_protocol(
+            game, protocol, followers, n_response, n_reward, certify, exact_reward
+        )
+        n_response, n_reward = settings.n_response, settings.n_reward
         if n_response is None or n_reward is None:
             default_response, default_reward = default_phase_lengths(game)
             n_response = default_response if n_response is None else n_response
@@ -197,7 +220,8 @@ class BatchedStackelbergPOMDP:
         self.n_reward = check_count("n_reward", n_reward)
         self.commitment = check_flag("commitment", commitment)
         self.diagnostics = check_flag("diagnostics", diagnostics)
-        self.algorithm = response_algorithm(followers)
+        self.protocol = settings.name
+        self.algorithm = settings.followers
         self.game = game
         self.num_envs = B
         self.batch = batched_game(game, B)
@@ -210,12 +234,18 @@ class BatchedStackelbergPOMDP:
         self._n = n
         self._arange = np.arange(B)
         self._n_profiles = math.prod(spec.n_types) * math.prod(spec.n_actions)
-        self._track = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        record = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        self._certifying = settings.certification is not None
+        self._track = record or self._certifying  # the certifier reads the induced table
         self.streams = UniformStreams(B)
         # The follower model's batched kernel (ValueError if it has none).
         self.followers: BatchedResponder = self.algorithm.batched(
-            spec, self.n_response, B, self.streams.draw, self._track
+            spec, self.n_response, B, self.streams.draw, record
         )
+        self._runners = None
+        if not settings.plain:
+            self._runners = self._protocol_runners(settings, record)
+        self._reward_length = np.full(B, self.n_reward, dtype=np.int64)
         self._types = np.zeros((B, n), dtype=np.int64)
         self._actions = np.zeros((B, n), dtype=np.int64)
 
@@ -249,6 +279,29 @@ class BatchedStackelbergPOMDP:
             self._known = np.zeros((B, self._n_profiles), dtype=bool)
             self._profile = np.zeros(B, dtype=np.int64)
         self._started = False
+
+    def _protocol_runners(self, settings, record: bool) -> list[ProtocolRunner]:
+        """One :class:`~.protocol.ProtocolRunner` per copy (and the prefix in updates)."""
+        spec, B = self.spec, self.num_envs
+        if self._certifying:
+            self.n_response = certified_length(self.n_response, self.followers, self.commitment)
+            if record:  # room for the extension rounds in the kept rounds
+                extra = settings.certification.max_extra_updates
+                capacity = self.n_response + extra * self.followers.queries_per_round
+                self.followers = self.algorithm.batched(
+                    spec, capacity, B, self.streams.draw, record
+                )
+        return [
+            ProtocolRunner(
+                settings,
+                spec,
+                self.game,
+                CopyLearners(self.followers, b),
+                self.n_response,
+                self.n_reward,
+            )
+            for b in range(B)
+        ]
 
     def _init_state(self) -> None:
         """The critic's state ``[flat observation, phase, progress, features]``: space, buffer.
@@ -312,6 +365,10 @@ class BatchedStackelbergPOMDP:
     def _reset_envs(self, index: np.ndarray) -> None:
         """Start a new episode in copies ``index``."""
         self.followers.reset(index)
+        if self._runners is not None:
+            for b in index.tolist():
+                self._runners[b].reset()
+            self._reward_length[index] = self.n_reward
         self.phase[index] = Phase.RESPONSE
         self.done[index] = 0
         self._return[index] = 0.0
@@ -354,8 +411,16 @@ class BatchedStackelbergPOMDP:
 
     def _begin_reward(self, index: np.ndarray) -> None:
         """A reward-phase sub-game in copies ``index``: fresh types, the learned play."""
-        types = self.spec.sample_type_batch(self.streams.draw, index)
         select = self._select(index)
+        if self._runners is not None:  # the protocol's response, copy by copy
+            n = self._n
+            for b in index.tolist():
+                stream = CopyStream(self.streams, b)
+                query = self._runners[b].reward_query(int(self.done[b]), stream)
+                self._types[b] = query[:n]
+                self._actions[b] = query[n:]
+            return
+        types = self.spec.sample_type_batch(self.streams.draw, index)
         self._types[select] = types
         self._actions[select] = self.followers.reward_actions(index, types)
 
@@ -386,6 +451,9 @@ class BatchedStackelbergPOMDP:
 
         step_phase = self.phase.copy()
         step_sub_game = self.done.copy()
+        extension = None
+        if self._certifying:
+            extension = (step_phase == Phase.RESPONSE) & (step_sub_game >= self.n_response)
         over = batch.leader_step(applied)
         self._length += 1
         reward = np.zeros(self.num_envs)
@@ -404,11 +472,19 @@ class BatchedStackelbergPOMDP:
                     response = ~in_reward
                     self._observe(ended[response], leader[response], followers[response], reports)
                 reward_index = ended[in_reward]
-                terminated[reward_index] = self.done[reward_index] == self.n_reward
                 if self._aggregate:
+                    terminated[reward_index] = self.done[reward_index] == self.n_reward
                     self._aggregate_rewards(reward_index, leader[in_reward], reward, terminated)
-                else:
+                elif self._runners is None:
                     reward[reward_index] = leader[in_reward] / self.n_reward
+                    terminated[reward_index] = self.done[reward_index] == self.n_reward
+                else:
+                    for b, utility in zip(
+                        reward_index.tolist(), leader[in_reward].tolist(), strict=True
+                    ):
+                        reward[b] = self._runners[b].reward(int(self.done[b]) - 1, utility)
+                    lengths = self._reward_length[reward_index]
+                    terminated[reward_index] = self.done[reward_index] == lengths
         self._return += reward
         final_state = None
         final_observation = None
@@ -435,6 +511,7 @@ class BatchedStackelbergPOMDP:
             final_observation,
             final_state,
             reports,
+            extension,
         )
 
     def _aggregate_rewards(self, index, leader, reward, terminated) -> None:
@@ -461,13 +538,34 @@ class BatchedStackelbergPOMDP:
             self._table[index, :, profile] = utilities
             self._known[index, profile] = True
         self.followers.observe(index, leader, utilities)
-        finishing = index[self.done[self._select(index)] == self.n_response]
+        if self._runners is None:
+            finishing = index[self.done[self._select(index)] == self.n_response]
+        else:
+            finishing = self._response_over(index[self.done[index] >= self.n_response])
         if finishing.size:
             self._finish(finishing, reports)
+
+    def _response_over(self, index: np.ndarray) -> np.ndarray:
+        """The copies of ``index`` whose response phase ends now (their runners decide)."""
+        over = []
+        for b in index.tolist():
+            if self._runners[b].response_over(
+                int(self.done[b]) - self.n_response,
+                self._table[b].T,  # [profiles, n], a view: replays are written in
+                self._known[b],
+                self._commitments.policy(b),
+                self._commitments.observation_key,
+            ):
+                over.append(b)
+        return np.array(over, dtype=np.int64)
 
     def _finish(self, index: np.ndarray, reports: dict[int, ResponseReport]) -> None:
         """End the response phase of copies ``index``: fix the reward-phase play."""
         self.followers.finish(index)
+        if self._runners is not None:
+            for b in index.tolist():
+                self._runners[b].start_reward_phase()
+                self._reward_length[b] = self._runners[b].reward_length
         if self.diagnostics:
             for b in index.tolist():
                 reports[b] = self._report(b)
@@ -487,8 +585,8 @@ class BatchedStackelbergPOMDP:
         k = self._observation_size
         state[:, :k] = self._flat
         state[:, k] = self.phase
-        length = np.where(self.phase == Phase.RESPONSE, self.n_response, self.n_reward)
-        state[:, k + 1] = self.done / length
+        length = np.where(self.phase == Phase.RESPONSE, self.n_response, self._reward_length)
+        state[:, k + 1] = np.minimum(self.done / length, 1.0)  # extension sub-games: 1
         return state.copy()
 
     def cumulative_gains(self, i: int) -> np.ndarray:
@@ -535,6 +633,8 @@ class BatchedStackelbergPOMDP:
     # -- diagnostics -------------------------------------------------------------------------
 
     def _report(self, b: int) -> ResponseReport:
+        runner = None if self._runners is None else self._runners[b]
+        certified = None if runner is None else runner.strategy()
         reason = gaps_unavailable_reason(True, self._n_profiles, bool(self._policy_changed[b]))
         source = DiagnosticsSource(
             game=self.game,
@@ -547,8 +647,9 @@ class BatchedStackelbergPOMDP:
             observation_key=self._commitments.observation_key if self._track else None,
         )
         return ResponseReport(
-            strategy=self.followers.strategy(b),
+            strategy=self.followers.strategy(b) if certified is None else certified,
             rounds=int(self.followers.rounds[b]),
-            queries=self.n_response,
+            queries=int(self.done[b]),
             _source=source,
+            certification=None if runner is None else runner.result,
         )

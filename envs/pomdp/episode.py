@@ -38,11 +38,20 @@ strategy, the exact BCCE gaps (ex-ante, agent-form and interim) of the response-
 the induced game of the committed policy, and the learners' regret certificate. It stays
 there until the next ``reset``.
 
+**Protocols** (:mod:`.protocol`). The above is ``protocol="paper"``. With certification
+(``protocol="certified"``, or ``certify=``) the response phase goes on past ``n_response``
+(its prefix, in complete updates) until a candidate response passes a gap threshold
+(:mod:`.certify`); those *extension* steps have ``info["extension"]`` ``True`` (the key is in
+every info, from ``reset`` on, whenever the episode certifies), and ``report.certification``
+says what was found. The exact reward phase (:mod:`.exact_reward`) plays each supported
+(types, actions) profile of the response once, weighted by its probability.
+
 **State for a centralized critic** (:meth:`StackelbergPOMDP.state`): the flattened base
 observation, the phase of the returned observation (0 response, 1 reward), the progress
 through that phase (sub-games completed / phase length), and every follower learner's
 normalised state (:meth:`.followers.Responder.state_features`, e.g. each MW weight table
-divided by its largest entry). The leader's *actor* must only see the observation.
+divided by its largest entry); extension sub-games count as progress 1. The leader's
+*actor* must only see the observation.
 
 **Fast path (memoised sub-games).** When the setting declares
 :attr:`~stackelberg_zoo.envs.core.EconomicGame.pure_single_turn`, commitment is on, the game
@@ -73,12 +82,9 @@ import gymnasium
 import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, Outcome, aggregates_reward_phase
-from stackelberg_zoo.envs.pomdp.followers import (
-    FollowerSpec,
-    Responder,
-    ResponseAlgorithm,
-    response_algorithm,
-)
+from stackelberg_zoo.envs.pomdp.certify import Certification
+from stackelberg_zoo.envs.pomdp.followers import FollowerSpec, Responder, ResponseAlgorithm
+from stackelberg_zoo.envs.pomdp.protocol import ProtocolRunner, certified_length, resolve_protocol
 from stackelberg_zoo.envs.pomdp.registration import default_phase_lengths
 from stackelberg_zoo.envs.pomdp.report import (
     MAX_INDUCED_PROFILES,
@@ -128,13 +134,18 @@ class StackelbergPOMDP:
         game: The setting's game.
         followers: A response algorithm name (``"mw"``, ``"hedge"``, ``"regret_matching"``,
             ``"regret_matching_plus"``, ``"exp3"``, ``"best_response"``) or a
-            :class:`~.followers.ResponseAlgorithm` instance.
-        n_response: Response sub-games per episode (``>= 1``); ``None``: the setting's
-            default (:data:`.registration.POMDP_SETTINGS`).
-        n_reward: Reward sub-games per episode (``>= 1``); ``None``: the setting's default.
+            :class:`~.followers.ResponseAlgorithm` instance; ``None``: the protocol's.
+        n_response: Response sub-games per episode (``>= 1``; when certifying, the prefix,
+            rounded down to complete updates); ``None``: the protocol's default for the
+            setting (:data:`.registration.POMDP_SETTINGS`, :mod:`.protocol`).
+        n_reward: Sub-games of a sampled reward phase (``>= 1``); ``None``: the setting's.
         commitment: Make the first action at each observation binding for the episode.
         diagnostics: Keep what the end-of-phase report needs (the gaps and the certificate
             are only computed when read; turn off to save the bookkeeping).
+        protocol: ``"paper"`` (the v4 paper) or ``"certified"`` (:mod:`.protocol`).
+        certify: Certify the response (:mod:`.certify`): ``None`` (the protocol's),
+            ``True``, ``False`` or a :class:`~.certify.Certification`.
+        exact_reward: Exact reward phase (:mod:`.exact_reward`); ``None``: the protocol's.
 
     Raises:
         TypeError: On a game that is not an ``EconomicGame`` or arguments of the wrong type.
@@ -162,15 +173,22 @@ class StackelbergPOMDP:
     def __init__(
         self,
         game: EconomicGame,
-        followers: str | ResponseAlgorithm = "mw",
+        followers: str | ResponseAlgorithm | None = None,
         *,
         n_response: int | None = None,
         n_reward: int | None = None,
         commitment: bool = True,
         diagnostics: bool = True,
+        protocol: str = "paper",
+        certify: bool | Certification | None = None,
+        exact_reward: bool | None = None,
     ):
         if not isinstance(game, EconomicGame):
             raise TypeError(f"game must be an EconomicGame, got {type(game).__name__}: {game!r}")
+        settings = resolve_protocol(
+            game, protocol, followers, n_response, n_reward, certify, exact_reward
+        )
+        n_response, n_reward = settings.n_response, settings.n_reward
         if n_response is None or n_reward is None:
             default_response, default_reward = default_phase_lengths(game)
             n_response = default_response if n_response is None else n_response
@@ -180,9 +198,15 @@ class StackelbergPOMDP:
         self.n_reward = check_count("n_reward", n_reward)
         self.commitment = check_flag("commitment", commitment)
         self.diagnostics = check_flag("diagnostics", diagnostics)
-        self.algorithm = response_algorithm(followers)
+        self.protocol = settings.name
+        self.algorithm = settings.followers
         self.spec = FollowerSpec.of(game)
         self.followers: Responder = self.algorithm.build(self.spec, self.n_response)
+        self._certifying = settings.certification is not None
+        if self._certifying:  # the prefix in complete updates (raises if it cannot certify)
+            self.n_response = certified_length(self.n_response, self.followers, self.commitment)
+        self._protocol = None if settings.plain else ProtocolRunner.of(settings, self)
+        self._reward_length = self.n_reward
 
         self.observation_space = game.leader_observation_space
         self.action_space = game.leader_action_space
@@ -203,7 +227,8 @@ class StackelbergPOMDP:
 
         n = self.spec.n_followers
         self._n_profiles = math.prod(self.spec.n_types) * math.prod(self.spec.n_actions)
-        self._track_induced = self.diagnostics and self._n_profiles <= MAX_INDUCED_PROFILES
+        tracked = self.diagnostics or self._certifying  # the certifier reads the table
+        self._track_induced = tracked and self._n_profiles <= MAX_INDUCED_PROFILES
         dims = self.spec.n_types + self.spec.n_actions
         strides = [math.prod(dims[k + 1 :]) for k in range(len(dims))]
         self._strides = strides
@@ -255,6 +280,9 @@ class StackelbergPOMDP:
             raise TypeError(f"rng must be a np.random.Generator, got {rng!r}")
         self._rng = rng
         self.followers.reset(rng)
+        if self._protocol is not None:
+            self._protocol.reset()
+            self._reward_length = self.n_reward
         self._phase = Phase.RESPONSE
         self._done = 0  # sub-games completed in the current phase
         self._committed: dict[Hashable, tuple[Hashable, Any]] = {}
@@ -282,6 +310,8 @@ class StackelbergPOMDP:
             self._begin_sub_game()
         self._observation = self.game.leader_observation(self._state)
         info: dict[str, Any] = {"phase": self._phase, "sub_game": self._done, "replaced": False}
+        if self._certifying:
+            info["extension"] = False
         self._add_mask(info)
         return self._observation, info
 
@@ -295,9 +325,13 @@ class StackelbergPOMDP:
                 self._profile = sum(
                     map(operator.mul, types.tolist() + actions.tolist(), self._strides)
                 )
-        else:
+        elif self._protocol is None:
             types = self.spec.sample_types(self._rng)
             actions = self.followers.reward_actions(types, self._rng)
+        else:
+            query = self._protocol.reward_query(self._done, self._rng)
+            n = self.spec.n_followers
+            types, actions = np.array(query[:n]), np.array(query[n:])
         self._types, self._follower_actions = types, actions
         self._state = self.game.start(types, actions)
 
@@ -309,9 +343,11 @@ class StackelbergPOMDP:
             if k == len(self._round):
                 self._round, self._round_outcomes, k = self.followers.next_round(rng), [], 0
             query = self._round[k]
-        else:
+        elif self._protocol is None:
             types = self.spec.sample_type_tuple(rng)
             query = types + self.followers.reward_action_tuple(types, rng)
+        else:
+            query = self._protocol.reward_query(self._done, rng)
         entry = self._starts.get(query)
         if entry is None:
             entry = self._starts[query] = self._start_entry(query)
@@ -360,14 +396,20 @@ class StackelbergPOMDP:
                     self.followers.observe_round(self._round_outcomes)
             else:
                 self.followers.observe(outcome)
-            if self._done == self.n_response:
+            if self._done >= self.n_response and (self._protocol is None or self._certified()):
                 self.followers.finish()
+                if self._protocol is not None:
+                    self._protocol.start_reward_phase()
+                    self._reward_length = self._protocol.reward_length
                 self.report = self._build_report()
                 self._phase = Phase.REWARD
                 self._done = 0
             return 0.0
         if self._aggregate:  # the game's own reward-phase value, paid at the end
             return self._aggregate_reward(outcome)
+        if self._protocol is not None:
+            self._terminated = self._done == self._reward_length
+            return self._protocol.reward(self._done - 1, outcome.leader)
         if self._done == self.n_reward:
             self._terminated = True
         return outcome.leader / self.n_reward
@@ -384,6 +426,16 @@ class StackelbergPOMDP:
         self._terminated = True
         value = self.game.reward_phase_value(self._phase_actions.copy(), self._phase_leader.copy())
         return float(value)
+
+    def _certified(self) -> bool:
+        """Whether the response phase may end now (the protocol's certification says so)."""
+        return self._protocol.response_over(
+            self._done - self.n_response,
+            self._follower_table,
+            self._known,
+            self._committed,
+            self._observation_key,
+        )
 
     def step(self, action: Any) -> Transition:
         """One leader turn.
@@ -435,6 +487,8 @@ class StackelbergPOMDP:
                 if not game.is_over(self._state):
                     break
         info: dict[str, Any] = {"phase": phase, "sub_game": sub_game, "replaced": replaced}
+        if self._certifying:
+            info["extension"] = phase is _RESPONSE and sub_game >= self.n_response
         if not self._terminated:
             self._observation = game.leader_observation(self._state)
             if self._masked:
@@ -482,6 +536,8 @@ class StackelbergPOMDP:
         # A row already written this episode holds these values: write fresh results only.
         reward = 0.0 + self._account(outcome, fresh and self._track_induced)
         info: dict[str, Any] = {"phase": phase, "sub_game": sub_game, "replaced": replaced}
+        if self._certifying:
+            info["extension"] = phase is _RESPONSE and sub_game >= self.n_response
         if not self._terminated:
             self._begin_memo_sub_game()
             observation = self._entry.observation
@@ -560,12 +616,12 @@ class StackelbergPOMDP:
                 self._write_observation(flat, self._observation)
             buffer[:k] = flat
             self._written_key = key
-        if self._phase is _RESPONSE:
+        if self._phase is _RESPONSE:  # extension sub-games (certifying) count as 1
             buffer[k] = 0.0
-            buffer[k + 1] = self._done / self.n_response
+            buffer[k + 1] = self._done / self.n_response if self._done < self.n_response else 1.0
         else:
             buffer[k] = 1.0
-            buffer[k + 1] = self._done / self.n_reward
+            buffer[k + 1] = self._done / self._reward_length
         features = self.followers.state_features()
         if features is not self._features_written:
             buffer[k + 2 :] = features
@@ -576,7 +632,7 @@ class StackelbergPOMDP:
         """A few readable lines about the current sub-game (for ``ansi`` rendering)."""
         if self._rng is None:
             return "Stackelberg POMDP: not started"
-        length = self.n_response if self._phase is Phase.RESPONSE else self.n_reward
+        length = self.n_response if self._phase is Phase.RESPONSE else self._reward_length
         if self._memo:
             n = self.spec.n_followers
             types, actions = list(self._query[:n]), list(self._query[n:])
@@ -616,9 +672,11 @@ class StackelbergPOMDP:
             committed=dict(self._committed),
             observation_key=self._observation_key,
         )
+        certified = None if self._protocol is None else self._protocol.strategy()
         return ResponseReport(
-            strategy=responder.strategy(),
+            strategy=responder.strategy() if certified is None else certified,
             rounds=responder.rounds,
-            queries=self.n_response,
+            queries=self._done,
             _source=source,
+            certification=None if self._protocol is None else self._protocol.result,
         )

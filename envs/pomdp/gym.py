@@ -21,7 +21,9 @@ Centralized critic     ``info["state"]`` (float32: base observation, phase, prog
 
 ``info``, the same keys and types from ``reset`` on: ``"phase"`` (:class:`~.episode.Phase` of
 the step just taken), ``"sub_game"``, ``"replaced"`` (commitment replaced the action),
-``"state"``; ``"action_mask"`` (``np.int8``) when the setting masks the leader's actions.
+``"state"``; ``"action_mask"`` (``np.int8``) when the setting masks the leader's actions;
+``"extension"`` (``bool``) when the episode certifies its response: the step belongs to a
+sub-game played after the fixed response prefix (a trainer may keep it out of its batch).
 When the response phase ends, ``env.unwrapped.pomdp.report`` holds its
 :class:`~.report.ResponseReport` (learned strategy, exact BCCE gaps, regret certificate)
 until the next reset; ``env.unwrapped.pomdp.applied_action`` is the action a step applied.
@@ -29,6 +31,8 @@ until the next reset; ``env.unwrapped.pomdp.applied_action`` is the action a ste
 Arguments: ``setting`` (a setting name or an ``EconomicGame``), ``followers``,
 ``n_response`` and ``n_reward`` (default: the paper's per setting, see
 :data:`.registration.POMDP_SETTINGS`), ``commitment=True``, ``diagnostics=True``,
+``protocol`` (``"paper"``, the default, or ``"certified"``: see :mod:`.protocol`),
+``certify`` and ``exact_reward`` (override the protocol's choice),
 ``render_mode`` (``None``, ``"ansi"`` or ``"human"``), and, with a setting name, the setting's
 own game arguments (e.g. ``game="escape", mixed_leader=True`` for the normal form).
 
@@ -44,6 +48,7 @@ import numpy as np
 from gymnasium.utils import EzPickle
 
 from stackelberg_zoo.envs.core import EconomicGame
+from stackelberg_zoo.envs.pomdp.certify import Certification
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
@@ -57,14 +62,17 @@ after every step (and on ``render()``, which then returns ``None``), as PettingZ
 
 def build_pomdp(
     setting: str | EconomicGame,
-    followers: str | ResponseAlgorithm,
+    followers: str | ResponseAlgorithm | None,
     n_response: int | None,
     n_reward: int | None,
     commitment: bool,
     diagnostics: bool,
     game_kwargs: dict[str, Any],
+    protocol: dict[str, Any] | None = None,
 ) -> StackelbergPOMDP:
     """The :class:`StackelbergPOMDP` behind both single-agent drivers.
+
+    ``protocol`` holds the ``protocol``, ``certify`` and ``exact_reward`` arguments.
 
     Raises:
         ValueError: If ``setting`` is a game instance and game arguments are given too, or
@@ -79,6 +87,7 @@ def build_pomdp(
         n_reward=n_reward,
         commitment=commitment,
         diagnostics=diagnostics,
+        **(protocol or {}),
     )
 
 
@@ -121,11 +130,14 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
         self,
         setting: str | EconomicGame = "normal_form",
         *,
-        followers: str | ResponseAlgorithm = "mw",
+        followers: str | ResponseAlgorithm | None = None,
         n_response: int | None = None,
         n_reward: int | None = None,
         commitment: bool = True,
         diagnostics: bool = True,
+        protocol: str = "paper",
+        certify: bool | Certification | None = None,
+        exact_reward: bool | None = None,
         render_mode: str | None = None,
         **game_kwargs: Any,
     ):
@@ -137,12 +149,22 @@ class StackelbergPOMDPEnv(gymnasium.Env, EzPickle):
             n_reward=n_reward,
             commitment=commitment,
             diagnostics=diagnostics,
+            protocol=protocol,
+            certify=certify,
+            exact_reward=exact_reward,
             render_mode=render_mode,
             **game_kwargs,
         )
         self.render_mode = check_render_mode(render_mode)
         self.pomdp = build_pomdp(
-            setting, followers, n_response, n_reward, commitment, diagnostics, game_kwargs
+            setting,
+            followers,
+            n_response,
+            n_reward,
+            commitment,
+            diagnostics,
+            game_kwargs,
+            {"protocol": protocol, "certify": certify, "exact_reward": exact_reward},
         )
         self.game = self.pomdp.game
         self.observation_space = self.pomdp.observation_space

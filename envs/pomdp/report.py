@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from stackelberg_zoo.envs.core import EconomicGame, play
+from stackelberg_zoo.envs.pomdp.certify import CertificationResult
 from stackelberg_zoo.envs.pomdp.followers import (
     FollowerSpec,
     RegretCertificate,
@@ -146,13 +147,19 @@ class ResponseReport:
             reward phase (one-hot rows for ``argmax``; see
             :meth:`.followers.Responder.strategy`).
         rounds: Completed learning rounds (sweeps; queries for bandit learners).
-        queries: Response sub-games played (``n_response``).
+        queries: Response sub-games played (``n_response``, plus the extension sub-games
+            when certifying).
+        certification: When the episode certifies its response, the
+            :class:`~.certify.CertificationResult` (``certified``, the chosen ``candidate``,
+            its ``gap``, ``extra_updates``); ``strategy`` then holds the chosen response's
+            per-type marginals. ``None`` otherwise.
     """
 
     strategy: tuple[np.ndarray, ...]
     rounds: int
     queries: int
     _source: DiagnosticsSource = field(repr=False)
+    certification: CertificationResult | None = None
 
     @functools.cached_property
     def _diagnostics(self) -> _Diagnostics:
@@ -198,6 +205,8 @@ class ResponseReport:
             return False
         mine = (self.strategy, self.rounds, self.queries, tuple(self._diagnostics))
         theirs = (other.strategy, other.rounds, other.queries, tuple(other._diagnostics))
+        if self.certification != other.certification:
+            return False
         return data_equal(mine, theirs)
 
     __hash__ = None

@@ -21,6 +21,8 @@ Autoreset              ``metadata["autoreset_mode"] = AutoresetMode.SAME_STEP``:
 Followers              any registered follower model (``followers="mw"``, ``"hedge"``, ...,
                        ``follower_models()``) or an instance, reward play ``"argmax"`` or
                        ``"sample"``; a model without a batched form raises ``ValueError``
+Protocols              ``protocol="paper"`` (default) or ``"certified"`` (per-copy
+                       variable-length phases; ``info["extension"]`` flags extension steps)
 =====================  ===================================================================
 
 ``info`` (a dict of arrays, each key with its ``"_key"`` mask as Gymnasium's vector envs do):
@@ -57,6 +59,7 @@ from gymnasium.vector.utils import batch_space
 
 from stackelberg_zoo.envs.core import EconomicGame
 from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP
+from stackelberg_zoo.envs.pomdp.certify import Certification
 from stackelberg_zoo.envs.pomdp.followers import ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.registration import resolve_game
 from stackelberg_zoo.envs.pomdp.streams import make_generators
@@ -79,6 +82,9 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
         n_reward: Reward sub-games per episode (default: the setting's).
         commitment: The first action at each observation binds for the episode.
         diagnostics: Report each response phase's exact BCCE gaps (``info["response"]``).
+        protocol: ``"paper"`` or ``"certified"``; ``certify`` and ``exact_reward`` override
+            the protocol's choices (as for the single environment). When the copies certify,
+            ``info["extension"]`` says which steps belong to extension sub-games.
         render_mode: Only ``None``.
         **game_kwargs: The setting's game arguments, with a setting name.
 
@@ -94,11 +100,14 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
         num_envs: int = 1,
         setting: str | EconomicGame = "normal_form",
         *,
-        followers: str | ResponseAlgorithm = "mw",
+        followers: str | ResponseAlgorithm | None = None,
         n_response: int | None = None,
         n_reward: int | None = None,
         commitment: bool = True,
         diagnostics: bool = False,
+        protocol: str = "paper",
+        certify: bool | Certification | None = None,
+        exact_reward: bool | None = None,
         render_mode: str | None = None,
         **game_kwargs: Any,
     ):
@@ -113,6 +122,9 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
             n_reward=n_reward,
             commitment=commitment,
             diagnostics=diagnostics,
+            protocol=protocol,
+            certify=certify,
+            exact_reward=exact_reward,
         )
         self.game = game
         self.num_envs = self.pomdp.num_envs
@@ -164,6 +176,9 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
             "state": state,
             "_state": np.ones(B, dtype=bool),
         }
+        if self.pomdp._certifying:
+            info["extension"] = np.zeros(B, dtype=bool)
+            info["_extension"] = np.ones(B, dtype=bool)
         return observation, info
 
     def step(
@@ -189,6 +204,9 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
             "state": pomdp.states(),
             "_state": every.copy(),
         }
+        if transition.extension is not None:
+            info["extension"] = transition.extension
+            info["_extension"] = every.copy()
         terminated = transition.terminated
         if transition.final_state is not None:
             ended = terminated.copy()
@@ -216,6 +234,9 @@ class StackelbergPOMDPVectorEnv(VectorEnv):
                 "pomdp_episode": episode,
                 "_pomdp_episode": ended.copy(),
             }
+            if transition.extension is not None:
+                info["final_info"]["extension"] = transition.extension
+                info["final_info"]["_extension"] = ended.copy()
             info["_final_info"] = ended.copy()
             info["pomdp_episode"] = episode
             info["_pomdp_episode"] = ended.copy()

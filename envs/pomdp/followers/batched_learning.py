@@ -327,6 +327,12 @@ class BatchedLearners(BatchedResponder):
             )
         super().__init__(spec, n_response, num_envs, draw, record)
         self.learners = learners
+        self.reward_play = reward_play
+        self.queries_per_round = queries_per_round
+        # Per copy, None or a callable run when a round is recorded (before its update);
+        # ``hooked`` is set once any is (the paper's protocol never pays for the loop).
+        self.round_hooks: list = [None] * num_envs
+        self.hooked = False
         self.sample_play = reward_play == "sample"
         self.bound_fn = bound_fn
         self.bound_kind = bound_kind
@@ -365,13 +371,22 @@ class BatchedLearners(BatchedResponder):
         self.update_features(index)
 
     def record_round(self, index: np.ndarray, types: np.ndarray, actions: np.ndarray) -> None:
-        """Count a completed round of copies ``index`` (its types and actions ``[k, n]``)."""
+        """Count a completed round of copies ``index`` (its types and actions ``[k, n]``).
+
+        Runs each copy's :attr:`round_hooks` entry (the certification's snapshots), with the
+        round's strategies still current.
+        """
         select = self.select(index)
         if self.record:
             r = self.rounds[index]
             self.round_types[index, r] = types
             self.round_actions[index, r] = actions
         self.rounds[select] += 1
+        if self.hooked:
+            hooks = self.round_hooks
+            for b in index.tolist():
+                if hooks[b] is not None:
+                    hooks[b]()
 
     def update_features(self, index: np.ndarray) -> None:
         """Write copies ``index``'s learner features into :attr:`features`."""

@@ -189,7 +189,14 @@ class GenericBank(LearnerBank):
 
 
 class LearnerResponder(Responder):
-    """Rounds, reward-phase play and critic features shared by the learning responders."""
+    """Rounds, reward-phase play and critic features shared by the learning responders.
+
+    ``round_hook`` (``None`` or a callable without arguments) is called when a round is
+    recorded, with the strategies of that round still current (before its update): the
+    certification (:mod:`..certify`) keeps its per-update snapshots that way.
+    """
+
+    round_hook = None
 
     def __init__(self, spec, n_response, reward_play, queries_per_round):
         super().__init__(spec, n_response)
@@ -229,6 +236,14 @@ class LearnerResponder(Responder):
         """:meth:`_greedy` of every follower, as lists of Python ints."""
         return [self._greedy(i).tolist() for i in range(self.spec.n_followers)]
 
+    def current_strategies(self) -> list[np.ndarray]:
+        """Every follower's current ``[T_i, A_i]`` mixed strategies (fresh arrays)."""
+        return [np.array(self._strategy(i)) for i in range(self.spec.n_followers)]
+
+    def current_greedy(self) -> list[np.ndarray]:
+        """Every follower's current most likely action per type, ``int64[T_i]`` each."""
+        return [np.asarray(self._greedy(i), dtype=np.int64) for i in range(self.spec.n_followers)]
+
     def reset(self, rng):
         """See :meth:`~.base.Responder.reset`."""
         self.rounds = 0
@@ -251,6 +266,8 @@ class LearnerResponder(Responder):
                 self._round_strategies[i][r] = self._strategy(i)
         self.rounds = r + 1
         self._features = None
+        if self.round_hook is not None:
+            self.round_hook()
 
     def finish(self):
         """See :meth:`~.base.Responder.finish`."""

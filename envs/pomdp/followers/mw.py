@@ -38,6 +38,10 @@ from stackelberg_zoo.envs.pomdp.followers.base import (
     sample_list,
 )
 from stackelberg_zoo.envs.pomdp.followers.batched_learning import LearnerColumns
+from stackelberg_zoo.envs.pomdp.followers.expectation import (
+    BatchedExpectation,
+    ExpectationResponder,
+)
 from stackelberg_zoo.envs.pomdp.followers.learning import LearnerBank, SweepResponse
 from stackelberg_zoo.equilibrium import bounds
 from stackelberg_zoo.equilibrium.learners import (
@@ -94,6 +98,10 @@ def exp_weights_list(scores: list[float], eta: float) -> list[float]:
 def float32_array(groups: list[list[float]]) -> np.ndarray:
     """The groups concatenated, as ``float32`` (the same rounding as ``astype``)."""
     return np.array([v for group in groups for v in group], dtype=np.float32)
+
+
+MW_FORMS = ("sweep", "expectation")
+"""The MW update forms: the paper's v4 sweeps and the authors' current exact expectation."""
 
 
 class MultiplicativeWeightsBank(LearnerBank):
@@ -331,20 +339,53 @@ class MultiplicativeWeightsColumns(LearnerColumns):
 
 @dataclass(frozen=True)
 class MultiplicativeWeightsResponse(SweepResponse):
-    """The paper's multiplicative weights with counterfactual sweeps (``"mw"``).
+    """The paper's multiplicative weights (``"mw"``), in the v4 sweep form or the expectation form.
 
     Args:
-        eps: ``ε > 0``: ``w[θ, b] *= (1+ε)^{u(b)}``; the paper's 0.01.
+        eps: ``ε > 0``: ``w[θ, b] *= (1+ε)^{u(b)}``; the paper's 0.01 (the authors' current
+            protocol uses 0.1 with ``form="expectation"``).
         reward_play: ``"argmax"`` (paper), ``"sample"`` or ``"empirical"``.
+        form: ``"sweep"``: the paper's v4 counterfactual sweeps (``Σ_i A_i`` queries per
+            update, bit for bit the v4 dynamics); ``"expectation"``: the authors' current
+            exact-expectation update (one type profile per update, every joint action profile
+            played once, gains in expectation over the others' current mixed strategies;
+            :mod:`.expectation`).
     """
 
     eps: float = 0.01
     reward_play: str = "argmax"
+    form: str = "sweep"
     name = "mw"
 
     def __post_init__(self):
         check_positive("eps", self.eps)
         check_reward_play(self.reward_play)
+        if self.form not in MW_FORMS:
+            raise ValueError(f"form must be one of {MW_FORMS}, got {self.form!r}")
+
+    def build(self, spec, n_response):
+        """The sweep responder (``form="sweep"``) or the expectation responder."""
+        if self.form == "sweep":
+            return super().build(spec, n_response)
+        return ExpectationResponder(
+            spec, n_response, self.bank(spec), self.reward_play, self.regret_bound
+        )
+
+    def batched(self, spec, n_response, num_envs, draw, record):
+        """The sweeps or the exact-expectation updates for ``num_envs`` copies."""
+        if self.form == "sweep":
+            return super().batched(spec, n_response, num_envs, draw, record)
+        return BatchedExpectation(
+            spec,
+            n_response,
+            num_envs,
+            draw,
+            record,
+            learners=self.batch_learners(spec, num_envs),
+            reward_play=self.reward_play,
+            bound_fn=self.regret_bound,
+            description=repr(self),
+        )
 
     def learner(self, batch_shape, n_actions):
         """MW learners with this ``ε``."""
