@@ -397,7 +397,10 @@ def table(measured: dict[str, Any]) -> str:
             f"(IQM {row[k]['iqm']:.4f})"
             for k in ("consumer_surplus", "mean_price", "collusion_index")
         ]
-        lines.append(f"| {name} | " + " | ".join(cells) + f" | {row['consumer_surplus']['n']} |")
+        unit = "seller seeds" if rule in RULE_LABELS else "training seeds"
+        lines.append(
+            f"| {name} | " + " | ".join(cells) + f" | {row['consumer_surplus']['n']} {unit} |"
+        )
     return "\n".join(lines)
 
 
@@ -506,6 +509,25 @@ def figures(measured: dict[str, Any], out: Path) -> None:
     plt.close(fig)
 
 
+def summary(record: dict[str, Any]) -> str:
+    """The printed summary of a run's record (what ``collusion.md`` holds): table and readings."""
+    text = table(record)
+    if record["learned"]:
+        text += (
+            f"\n\nThe learned PDA beats no intervention in {record['beats_no_intervention']} of "
+            f"{len(record['learned'])} training seeds."
+        )
+    deviation = record["deviation"]
+    if deviation["sessions"]:
+        text += (
+            f" Deviation diagnostic: {len(deviation['sessions'])} collusive sessions; the best "
+            f"response differs from the greedy price in {deviation['deviates']:.0%}, seller 1 "
+            f"punishes in {deviation['punish']:.0%}, the sellers return to their path in "
+            f"{deviation['return']:.0%}."
+        )
+    return text + f" Measured by `{record['command']}` in {record['seconds']:.0f} s.\n"
+
+
 def main(args: Args) -> int:
     """Measure, print and write."""
     out = Path(args.out)
@@ -514,24 +536,11 @@ def main(args: Args) -> int:
     measured = measure(args)
     elapsed = time.time() - start
     command = ("python benchmark/collusion.py " + " ".join(sys.argv[1:])).strip()
-    text = table(measured)
-    if measured["learned"]:
-        text += (
-            f"\n\nlearned PDA beats no intervention in {measured['beats_no_intervention']} of "
-            f"{len(measured['learned'])} training seeds"
-        )
-    deviation = measured["deviation"]
-    if deviation["sessions"]:
-        text += (
-            f"\ndeviation: {len(deviation['sessions'])} collusive sessions; the best response "
-            f"differs from the greedy price in {deviation['deviates']:.0%}, seller 1 punishes "
-            f"in {deviation['punish']:.0%}, the sellers return to their path in "
-            f"{deviation['return']:.0%}"
-        )
-    text += f"\nmeasured by `{command}` in {elapsed:.0f} s"
-    print(text)
     record = {"command": command, "seconds": round(elapsed, 1), "args": asdict(args), **measured}
+    text = summary(record)
+    print(text)
     (out / "collusion.json").write_text(json.dumps(record, indent=1))
+    (out / "collusion.md").write_text(text)
     (out / "marl_eval.json").write_text(
         json.dumps(marl_eval(measured, args), separators=(",", ":"))
     )

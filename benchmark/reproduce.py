@@ -35,6 +35,7 @@ import numpy as np
 import tyro
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `sweep` beside this file
+import companions
 import seed_stats
 import sweep
 from sweep import Experiment, Summary
@@ -43,6 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 """The repository root."""
 
 SETTINGS_PAGE = ROOT / "docs" / "settings.md"
+ASSETS = ROOT / "docs" / "assets"
+"""Where the companion benchmarks write their fragments (:mod:`companions`)."""
 """The docs page that states each setting, the reproduction targets and each command."""
 
 INVOCATIONS = "invocations.txt"
@@ -737,6 +740,7 @@ def render_report(
     out: Path | None = None,
     previous: Mapping[str, Summary] | None = None,
     previous_figures: Path | None = None,
+    assets: Path | None = None,
 ) -> str:
     """The markdown results page.
 
@@ -752,6 +756,8 @@ def render_report(
             (:func:`previous_summaries`), shown marked in the table.
         previous_figures: The folder of that sweep's figures (its PNGs are linked for the
             figures whose experiments are all previous).
+        assets: The docs' assets directory with the companion benchmarks' fragments
+            (:mod:`companions`); ``None`` leaves the companion section out.
     """
     previous = {k: v for k, v in (previous or {}).items() if k not in done}
     rows = []
@@ -870,6 +876,8 @@ def render_report(
         old = _previous_figure(figure, previous, previous_figures, rel)
         if figure.name not in written and old:
             parts += [f"### {figure.title}\n", old]
+    if assets is not None:
+        parts.append(companions.section(assets, SETTINGS_PAGE.parent, rel))
     return "\n".join(part for part in parts if part)
 
 
@@ -990,7 +998,7 @@ def aggregate(
         if key.split("/")[0] in EXPERIMENTS_BY_NAME
     }
     text = render_report(
-        done, figures, report, marl_eval, command, failures, out, earlier, previous
+        done, figures, report, marl_eval, command, failures, out, earlier, previous, ASSETS
     )
     report.parent.mkdir(parents=True, exist_ok=True)
     tmp = report.with_name(f".{report.name}.tmp")

@@ -1,0 +1,94 @@
+"""The results page's companion benchmarks: scripts outside the training sweep whose
+markdown summaries the page carries verbatim.
+
+Each companion script writes a markdown fragment beside its JSON and figures (the collusion
+platform's ``collusion.md``, the diagnostics' three ``.txt`` tables, the robustness tables'
+``robustness.md``); :func:`section` reads them back, so the numbers on the results page are
+the ones the script printed, and a fragment that is missing says which command writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Companion:
+    """One companion benchmark.
+
+    Attributes:
+        title: The heading on the results page.
+        page: The docs page that explains it (relative to ``docs/``).
+        command: The command that writes its fragments into ``docs/assets/<folder>``.
+        folder: Its folder under the assets directory.
+        fragments: The markdown files it writes there, in page order.
+    """
+
+    title: str
+    page: str
+    command: str
+    folder: str
+    fragments: tuple[str, ...]
+
+
+COMPANIONS: tuple[Companion, ...] = (
+    Companion(
+        "Collusion platform: platform rules against Q-learning sellers",
+        "collusion.md",
+        "python benchmark/collusion.py",
+        "collusion",
+        ("collusion.md",),
+    ),
+    Companion(
+        "Normal-form diagnostics of the Stackelberg POMDP's design",
+        "diagnostics.md",
+        "python benchmark/diagnostics",
+        "diagnostics",
+        ("phase-memory.txt", "reset-vs-carried.txt", "reward-during-learning.txt"),
+    ),
+    Companion(
+        "Robustness to follower models the leader never saw",
+        "robustness.md",
+        "python benchmark/robustness.py --train-seeds 10 --eval-seeds 10 "
+        "--out docs/assets/robustness",
+        "robustness",
+        ("robustness.md",),
+    ),
+)
+
+
+def demote_headings(text: str) -> str:
+    """``text`` with every markdown heading one level deeper (it sits under a ``###``)."""
+    return "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+
+
+def section(assets: Path, docs: Path, rel: Callable[[Path], str]) -> str:
+    """The page's companion section, from the fragments under ``assets``.
+
+    Args:
+        assets: The assets directory holding each companion's folder (``docs/assets``).
+        docs: The docs directory (the companions' pages live there).
+        rel: Path to link text, relative to the results page.
+    """
+    parts = [
+        "## Companion benchmarks\n",
+        "Benchmarks outside the training sweep, each written by its own script; the "
+        "fragments below are what the script printed, copied from its output folder.\n",
+    ]
+    for companion in COMPANIONS:
+        folder = assets / companion.folder
+        parts += [
+            f"### {companion.title}\n",
+            f"Written by `{companion.command}` into `{folder.name}/`; the "
+            f"[page]({rel(docs / companion.page)}) explains the setting, the protocol and "
+            "the figures.\n",
+        ]
+        for name in companion.fragments:
+            file = folder / name
+            if file.is_file():
+                parts.append(demote_headings(file.read_text(encoding="utf-8").strip()) + "\n")
+            else:
+                parts.append(f"Not measured here: `{file.name}` is missing; run the command.\n")
+    return "\n".join(parts)
