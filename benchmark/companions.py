@@ -24,6 +24,7 @@ class Companion:
         command: The command that writes its fragments into ``docs/assets/<folder>``.
         folder: Its folder under the assets directory.
         fragments: The markdown files it writes there, in page order.
+        figures: The figures it writes there, shown after the fragments.
     """
 
     title: str
@@ -31,6 +32,7 @@ class Companion:
     command: str
     folder: str
     fragments: tuple[str, ...]
+    figures: tuple[str, ...]
 
 
 COMPANIONS: tuple[Companion, ...] = (
@@ -40,6 +42,7 @@ COMPANIONS: tuple[Companion, ...] = (
         "python benchmark/collusion.py",
         "collusion",
         ("collusion.md",),
+        ("rules.png", "deviation.png"),
     ),
     Companion(
         "Normal-form diagnostics of the Stackelberg POMDP's design",
@@ -47,6 +50,7 @@ COMPANIONS: tuple[Companion, ...] = (
         "python benchmark/diagnostics",
         "diagnostics",
         ("phase-memory.txt", "reset-vs-carried.txt", "reward-during-learning.txt"),
+        ("phase-memory.png", "reset-vs-carried.png", "reward-during-learning.png"),
     ),
     Companion(
         "Robustness to follower models the leader never saw",
@@ -55,6 +59,7 @@ COMPANIONS: tuple[Companion, ...] = (
         "--out docs/assets/robustness",
         "robustness",
         ("robustness.md",),
+        ("maintain.png", "simple-allocation-k2.png"),
     ),
 )
 
@@ -91,4 +96,8 @@ def section(assets: Path, docs: Path, rel: Callable[[Path], str]) -> str:
                 parts.append(demote_headings(file.read_text(encoding="utf-8").strip()) + "\n")
             else:
                 parts.append(f"Not measured here: `{file.name}` is missing; run the command.\n")
+        for name in companion.figures:
+            file = folder / name
+            if file.is_file():
+                parts.append(f"![{companion.title}: {file.stem}]({rel(file)})\n")
     return "\n".join(parts)

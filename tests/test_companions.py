@@ -25,9 +25,12 @@ def test_fragments_are_copied_with_headings_one_level_deeper(tmp_path):
     docs = tmp_path / "docs"
     (docs / "assets" / "robustness").mkdir(parents=True)
     (docs / "assets" / "robustness" / "robustness.md").write_text("### maintain\n\n| a |\n")
+    (docs / "assets" / "robustness" / "maintain.png").write_bytes(b"")
     text = companions.section(docs / "assets", docs, _rel(docs / "results.md"))
     assert "#### maintain\n\n| a |" in text
     assert "[page](robustness.md)" in text
+    assert "(assets/robustness/maintain.png)" in text
+    assert "simple-allocation-k2.png" not in text  # absent figures are not linked
     for companion in companions.COMPANIONS:
         assert f"### {companion.title}" in text
     # The collusion and diagnostics fragments are absent here: each says what writes it.
@@ -50,6 +53,9 @@ def test_the_committed_page_carries_every_committed_fragment():
                 if line.startswith("| ") and "---" not in line
             )
             assert first_table_row in page
+        for name in companion.figures:
+            assert (ROOT / "docs" / "assets" / companion.folder / name).is_file()
+            assert f"assets/{companion.folder}/{name}" in page
     assert reproduce.ASSETS == ROOT / "docs" / "assets"
 
 
