@@ -59,7 +59,16 @@ COMPANIONS: tuple[Companion, ...] = (
         "--out docs/assets/robustness",
         "robustness",
         ("robustness.md",),
-        ("maintain.png", "simple-allocation-k2.png"),
+        tuple(
+            f"{name}.png"
+            for name in (
+                "escape",
+                "maintain",
+                "simple-allocation-k1",
+                "simple-allocation-k2",
+                "simple-allocation-k3",
+            )
+        ),
     ),
 )
 

@@ -61,11 +61,17 @@ from stackelberg_zoo.envs.pomdp.followers import (
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
 
 SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
+    "escape": ("normal_form", {"game": "escape"}),
     "maintain": ("normal_form", {"game": "maintain"}),
+    "simple-allocation-k1": ("simple_allocation", {"n_messages": 1}),
     "simple-allocation-k2": ("simple_allocation", {"n_messages": 2, "prior": [0.5, 0.3, 0.2]}),
+    "simple-allocation-k3": ("simple_allocation", {"n_messages": 3}),
 }
-"""The table's settings: name -> (setting, game kwargs). The normal form's pure commitments
-and simple allocation's message maps are few enough to enumerate for the robust reference."""
+"""The table's settings: name -> (setting, game kwargs). Every setting whose committed
+mechanisms are few enough to enumerate, for the random-search training and the exact robust
+reference: the normal forms' pure commitments (3 each) and simple allocation's
+``message -> item`` tables (3, 9 and 27). Mixed commitments, matrix design's payments, MSPM's
+prices and the collusion platform's admission tables are continuous or too many."""
 
 POPULATION_MIX = ("mw eps=0.01", "mw eps=0.1", "hedge", "regret matching")
 """The population row's members (columns' labels), drawn uniformly per training episode; the
