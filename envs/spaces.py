@@ -108,6 +108,18 @@ def observation_writer(space: gymnasium.Space) -> Callable[[np.ndarray, Any], No
     return write_flat
 
 
+def critic_state_space(observation_space: gymnasium.Space, n_features: int) -> gymnasium.spaces.Box:
+    """The Stackelberg POMDP's state for a centralized critic, as a ``float32`` Box.
+
+    The flattened ``observation_space``, then the phase and the progress through it (each in
+    [0, 1]), then ``n_features`` normalised follower-learner features (each in [-1, 1]).
+    """
+    flat = gymnasium.spaces.flatten_space(observation_space)
+    low = np.concatenate([flat.low, [0.0, 0.0], np.full(n_features, -1.0)])
+    high = np.concatenate([flat.high, [1.0, 1.0], np.full(n_features, 1.0)])
+    return gymnasium.spaces.Box(low.astype(np.float32), high.astype(np.float32), dtype=np.float32)
+
+
 def canonical_key_function(space: gymnasium.Space) -> Callable[[Any], Hashable | None] | None:
     """The action key of *canonical* actions of ``space``, ``None`` for the others.
 

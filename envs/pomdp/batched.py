@@ -55,6 +55,13 @@ the terminal observation and state in ``final_observation`` / ``final_state``.
 :class:`~.report.ResponseReport`) are opt-in (``diagnostics=True``); the per-copy data they
 need is only kept then, and a report is built only for copies that just finished a response
 phase.
+
+**Size.** Like :mod:`.episode`, this module is above the house's ~600-line guideline and its
+constructor and :meth:`~BatchedStackelbergPOMDP.step` near ~80 lines each: one batched state
+machine over shared arrays. The parts with their own state are split off: the settings'
+batched games (:mod:`.batched_game`), commitment (:mod:`.commitment`), the per-copy random
+streams (:mod:`.streams`) and protocol runners (:mod:`.batched_protocol`), and each follower
+model's batched kernel.
 """
 
 from __future__ import annotations
@@ -89,6 +96,7 @@ from stackelberg_zoo.envs.pomdp.report import (
 )
 from stackelberg_zoo.envs.pomdp.step import Phase
 from stackelberg_zoo.envs.pomdp.streams import UniformStreams
+from stackelberg_zoo.envs.spaces import critic_state_space
 from stackelberg_zoo.envs.validation import check_count, check_flag
 from stackelberg_zoo.equilibrium.learners import MultiplicativeWeights
 
@@ -319,12 +327,7 @@ class BatchedStackelbergPOMDP:
         n_features = self.followers.state_size
         self._features = slice(self._observation_size + 2, self._observation_size + 2 + n_features)
         self.state_size = self._features.stop
-        flat = gymnasium.spaces.flatten_space(self.observation_space)
-        low = np.concatenate([flat.low, [0.0, 0.0], np.full(n_features, -1.0)])
-        high = np.concatenate([flat.high, [1.0, 1.0], np.full(n_features, 1.0)])
-        self.state_space = gymnasium.spaces.Box(
-            low.astype(np.float32), high.astype(np.float32), dtype=np.float32
-        )
+        self.state_space = critic_state_space(self.observation_space, n_features)
         self._state = np.zeros((B, self.state_size), dtype=np.float32)
         self._state[:, self._features] = self.followers.features
         self.followers.features = self._state[:, self._features]
