@@ -41,6 +41,7 @@ from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
 from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
+from stackelberg_zoo.envs.pomdp.certify import response_gap
 from stackelberg_zoo.envs.pomdp.followers import (
     MultiplicativeWeightsResponse,
     follower_models,
@@ -82,6 +83,10 @@ class Args:
     """the followers' response algorithm, a registered follower model (the paper: `mw`)"""
     mw_eps: float = 0.01
     """the MW followers' learning rate: `w *= (1 + eps)^u` (the paper: 0.01); `--follower mw`"""
+    protocol: Literal["paper", "certified"] = "paper"
+    """the POMDP's follower protocol: `paper` (the v4 paper's episode) or `certified` (the
+    protocol's own MW followers, a response certified at a BCCE gap before an exact reward
+    phase; `--follower` and `--mw-eps` do not apply)"""
     vectorization: Literal["auto", "vector_entry_point", "sync"] = "auto"
     """how to batch the envs: `auto` uses the POMDP's batched VectorEnv when the setting has one
     and the follower model runs batched, else Gymnasium's sync vector of single envs (SAME_STEP
@@ -175,16 +180,20 @@ def parse_args() -> tuple[Args, Setting, dict[str, Any]]:
         setting = setting_of(pre.parse_known_args()[0].env_id)
     except ValueError as error:
         fail(str(error))
-    args = tyro.cli(Args, default=Args(**setting.defaults_for("mappo")))
+    defaults = Args(**setting.defaults_for("mappo"))
+    args = tyro.cli(Args, default=defaults)
     try:
-        env_kwargs = check_args(args)
+        env_kwargs = check_args(args, defaults)
     except ValueError as error:
         fail(str(error))
     return args, setting, env_kwargs
 
 
-def check_args(args: Args) -> dict[str, Any]:
-    """Refuse a bad flag, naming it (`ValueError`); return the parsed `--env-kwargs`."""
+def check_args(args: Args, defaults: Args | None = None) -> dict[str, Any]:
+    """Refuse a bad flag, naming it (`ValueError`); return the parsed `--env-kwargs`.
+
+    `defaults` are the setting's defaults (a flag differing from them was given).
+    """
     for name in ("total_timesteps", "num_envs", "num_steps", "num_minibatches", "update_epochs",
                  "eval_every", "eval_episodes", "hidden_size", "torch_threads"):  # fmt: skip
         if getattr(args, name) < 1:
@@ -212,17 +221,42 @@ def check_args(args: Args) -> dict[str, Any]:
         )
     if args.follower != "mw" and args.mw_eps != Args.mw_eps:
         raise ValueError(f"--mw-eps applies to --follower mw, got --follower {args.follower}")
+    check_protocol(args, Args() if defaults is None else defaults)
     try:
         env_kwargs = json.loads(args.env_kwargs)
     except json.JSONDecodeError as error:
         raise ValueError(f"--env-kwargs must be JSON, got {args.env_kwargs!r} ({error})") from None
     if not isinstance(env_kwargs, dict):
         raise ValueError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+    for key in ("protocol", "followers"):
+        if key in env_kwargs:
+            flag = "--protocol" if key == "protocol" else "--follower"
+            raise ValueError(f"--env-kwargs must not set {key!r} (use {flag}), got {key!r}")
     return env_kwargs
 
 
-def followers_of(args: Args) -> str | MultiplicativeWeightsResponse:
-    """The env's `followers` argument: `--follower`, with `--mw-eps` for MW."""
+def check_protocol(args: Args, defaults: Args) -> None:
+    """Refuse `--protocol` combinations the env would refuse (`ValueError`, naming the flags).
+
+    Under `certified` the env takes no follower model: `--follower` and `--mw-eps` must keep
+    their `defaults` (the setting's).
+    """
+    if args.protocol not in ("paper", "certified"):
+        raise ValueError(f"--protocol must be paper or certified, got {args.protocol!r}")
+    if args.protocol == "certified":
+        for name in ("follower", "mw_eps"):
+            if getattr(args, name) != getattr(defaults, name):
+                flag = f"--{name.replace('_', '-')}"
+                raise ValueError(
+                    f"{flag} applies to --protocol paper (certified brings its own MW followers, "
+                    f"eps 0.1 in expectation form), got {flag} {getattr(args, name)}"
+                )
+
+
+def followers_of(args: Args) -> str | MultiplicativeWeightsResponse | None:
+    """The env's `followers` argument: `--follower`, with `--mw-eps` for MW (certified: None)."""
+    if args.protocol == "certified":
+        return None
     if args.follower == "mw":
         return MultiplicativeWeightsResponse(eps=args.mw_eps)
     if args.mw_eps != Args.mw_eps:
@@ -230,14 +264,25 @@ def followers_of(args: Args) -> str | MultiplicativeWeightsResponse:
     return args.follower
 
 
-def runs_batched(followers: str | MultiplicativeWeightsResponse) -> bool:
-    """Whether the follower model has a batched form (then `auto` takes the batched POMDP)."""
-    return response_algorithm(followers).runs_batched
+def runs_batched(followers: str | MultiplicativeWeightsResponse | None) -> bool:
+    """Whether the follower model has a batched form (then `auto` takes the batched POMDP).
+
+    `None` is the certified protocol's own model (MW in expectation form), which has one.
+    """
+    return followers is None or response_algorithm(followers).runs_batched
+
+
+def env_kwargs_of(args: Args, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The env's keyword arguments: `--env-kwargs`, the followers and the protocol."""
+    kwargs = dict(env_kwargs, followers=followers_of(args))
+    if args.protocol != "paper":
+        kwargs["protocol"] = args.protocol
+    return kwargs
 
 
 def make_envs(args: Args, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
     """The training envs: the batched POMDP when registered, else a SAME_STEP sync vector."""
-    kwargs = dict(env_kwargs, followers=followers_of(args))
+    kwargs = env_kwargs_of(args, env_kwargs)
     mode = args.vectorization
     if mode == "auto":
         batched = gym.spec(args.env_id).vector_entry_point is not None
@@ -320,23 +365,58 @@ def compute_gae(
     next_value: np.ndarray,
     gamma: float,
     gae_lambda: float,
+    skip: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Generalised advantage estimation over a rollout `[T, N]`.
 
     `terminated[t]` marks that the step taken at `t` ended the episode (no bootstrap from
     `t + 1`, which belongs to the next episode); `next_value` `[N]` is the value of the state
-    after the last step. Returns `(advantages, returns)`, both `[T, N]`.
+    after the last step. `skip` (`bool[T, N]`, certified protocol: the extension steps) marks
+    steps left out of the rollout: each environment's advantages are those of its rollout with
+    the skipped steps removed (their rewards are ignored; their advantage is 0 and their return
+    their value). Returns `(advantages, returns)`, both `[T, N]`.
     """
     steps = rewards.shape[0]
     advantages = np.zeros_like(rewards, dtype=np.float64)
     last = np.zeros(rewards.shape[1], dtype=np.float64)
+    following = next_value
     for t in reversed(range(steps)):
-        following = next_value if t == steps - 1 else values[t + 1]
         alive = 1.0 - terminated[t]
         delta = rewards[t] + gamma * following * alive - values[t]
-        last = delta + gamma * gae_lambda * alive * last
-        advantages[t] = last
+        advantage = delta + gamma * gae_lambda * alive * last
+        if skip is None:
+            last, following = advantage, values[t]
+        else:
+            kept = ~skip[t]
+            last = np.where(kept, advantage, last)
+            following = np.where(kept, values[t], following)
+            advantage = np.where(kept, advantage, 0.0)
+        advantages[t] = advantage
     return advantages, advantages + values
+
+
+def extension_flags(infos: dict[str, Any], num_envs: int) -> np.ndarray:
+    """`bool[N]`: which environments' step just taken was an extension sub-game's (certified
+    protocol, `infos["extension"]`; all `False` when the info has no such key)."""
+    flags = infos.get("extension")
+    if flags is None:
+        return np.zeros(num_envs, dtype=bool)
+    return np.asarray(flags, dtype=bool).reshape(num_envs)
+
+
+def batch_mask(
+    response_step: np.ndarray,
+    extension: np.ndarray,
+    response_phase_prob: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """`bool[T, N]`: the transitions of the rollout that enter the PPO batch.
+
+    A response-phase transition enters with probability `response_phase_prob` (Stackelberg
+    vs Basic POMDP); an extension step (`extension`, certified protocol) never does.
+    """
+    keep = ~response_step | (rng.random(response_step.shape) < response_phase_prob)
+    return keep & ~extension
 
 
 def layer_init(layer: nn.Linear, std: float = np.sqrt(2), bias_const: float = 0.0) -> nn.Linear:
@@ -466,6 +546,12 @@ class Evaluation:
         strategies: The followers' learned strategies in the last evaluation episode.
         policy: The greedy policy (its `table` is the mechanism).
         model: A copy of the agent's weights when evaluated (what `--save-model` saves).
+        certification_rate: Certified protocol: the fraction of episodes whose response was
+            certified (nan under `paper`). Then `leader_value` is the exact value against each
+            episode's certified response `q(a | θ)` (possibly correlated) and `deviation_gain`
+            its largest interim gap (which for a product response is the interim gain).
+        certification_gap: Certified protocol: the mean gap of the chosen responses.
+        extra_updates: Certified protocol: the mean number of extension updates.
     """
 
     leader_value: float
@@ -476,6 +562,38 @@ class Evaluation:
     strategies: tuple[np.ndarray, ...]
     policy: GreedyPolicy = field(repr=False)
     model: dict[str, torch.Tensor] = field(repr=False)
+    certification_rate: float = math.nan
+    certification_gap: float = math.nan
+    extra_updates: float = math.nan
+
+    @property
+    def certified(self) -> bool:
+        """Whether the followers' condition holds: every episode certified (certified
+        protocol); always `True` under `paper`, where `deviation_gain` is the condition."""
+        return math.isnan(self.certification_rate) or self.certification_rate == 1.0
+
+
+def certified_fields(certifications: list) -> dict[str, float]:
+    """`Evaluation`'s certification fields from the episodes' `CertificationResult`s (none:
+    the `paper` protocol, nan)."""
+    if not certifications:
+        return {}
+    return {
+        "certification_rate": float(np.mean([c.certified for c in certifications])),
+        "certification_gap": float(np.mean([c.gap for c in certifications])),
+        "extra_updates": float(np.mean([c.extra_updates for c in certifications])),
+    }
+
+
+def response_value(induced, certification) -> tuple[float, float]:
+    """The exact leader value and the followers' largest interim gap of a certified response
+    `q(a | θ)` (the episode's `CertificationResult`) in the induced game."""
+    followers = induced.followers
+    prior = followers.prior
+    q = certification.response
+    mu = prior.reshape(prior.shape + (1,) * prior.ndim) * q
+    gap = response_gap(followers.payoffs, prior, q, "interim")
+    return float(np.sum(mu * induced.leader_payoffs)), gap
 
 
 def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation:
@@ -484,7 +602,7 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
     game = pomdp.game
     policy = GreedyPolicy(agent, pomdp.observation_space)
     induced = induced_bayesian_game(game, policy)
-    values, returns, gains, gaps, bounds = [], [], [], [], []
+    values, returns, gains, gaps, bounds, certifications = [], [], [], [], [], []
     strategies: tuple[np.ndarray, ...] = ()
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
@@ -495,9 +613,15 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
         report = pomdp.pomdp.report  # the response phase's report
         strategies = tuple(report.strategy)
         returns.append(total)
-        values.append(leader_value(induced, list(strategies)))
-        interim = bne_gap(induced.followers, list(strategies)).interim
-        gains.append(max(float(np.nanmax(row)) for row in interim))
+        if report.certification is not None:  # certified protocol: its (correlated) response
+            certifications.append(report.certification)
+            value, gain = response_value(induced, report.certification)
+            values.append(value)
+            gains.append(gain)
+        else:
+            values.append(leader_value(induced, list(strategies)))
+            interim = bne_gap(induced.followers, list(strategies)).interim
+            gains.append(max(float(np.nanmax(row)) for row in interim))
         if report.gaps is not None:
             gaps.append(float(np.max(report.gaps.ex_ante)))
         if report.certificate is not None:
@@ -511,6 +635,7 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
         strategies=strategies,
         policy=policy,
         model={name: value.detach().clone() for name, value in agent.state_dict().items()},
+        **certified_fields(certifications),
     )
 
 
@@ -546,8 +671,16 @@ def save_run(path: str, args: Args, game, evaluation: Evaluation, optimum: float
         "leader_value": evaluation.leader_value, "optimum": optimum, "target": target.value,
         "mechanism": mechanism,
     }  # fmt: skip
+    if args.protocol != "paper":
+        record |= {"protocol": args.protocol} | certified_fields_of(evaluation)
     with open(f"{path}/mechanism.json", "w") as fh:
         json.dump(record, fh, indent=1)
+
+
+def certified_fields_of(evaluation: Evaluation) -> dict[str, float]:
+    """The certification fields `mechanism.json` records (certified protocol)."""
+    names = ("certification_rate", "certification_gap", "extra_updates")
+    return {name: getattr(evaluation, name) for name in names}
 
 
 def describe_followers(strategies: tuple[np.ndarray, ...]) -> list[str]:
@@ -592,6 +725,42 @@ def log_evaluation(writer: SummaryWriter, evaluation: Evaluation, optimum: float
     writer.add_scalar("equilibrium/bcce_gap_bound", evaluation.bcce_bound, step)
     writer.add_scalar("equilibrium/follower_deviation_gain", evaluation.deviation_gain, step)
     writer.add_scalar("charts/eval_return", evaluation.episode_return, step)
+    if not math.isnan(evaluation.certification_rate):
+        writer.add_scalar("equilibrium/certification_rate", evaluation.certification_rate, step)
+        writer.add_scalar("equilibrium/certification_gap", evaluation.certification_gap, step)
+        writer.add_scalar("equilibrium/extra_updates", evaluation.extra_updates, step)
+
+
+def reaches_target(evaluation: Evaluation, train_return: float, target: float, args: Args):
+    """Whether an evaluation reaches the target: leader value within `--target-tol` of it,
+    the iteration's mean training return within `--return-tol`, and the followers in
+    equilibrium: no type gains more than `--target-tol` by deviating (`paper`), or every
+    evaluation episode's response certified (`certified`; uncertified ones never count)."""
+    if evaluation.leader_value < target - args.target_tol:
+        return False
+    if train_return < target - args.return_tol:
+        return False
+    if args.protocol == "certified":
+        return not math.isnan(evaluation.certification_rate) and evaluation.certified
+    return evaluation.deviation_gain <= args.target_tol
+
+
+def certification_lines(evaluation: Evaluation) -> list[str]:
+    """The summary's certification line (certified protocol; none under `paper`)."""
+    if math.isnan(evaluation.certification_rate):
+        return []
+    return [
+        f"certified responses {evaluation.certification_rate:.0%} of the evaluation episodes, "
+        f"mean gap {evaluation.certification_gap:.4f}, mean extra updates "
+        f"{evaluation.extra_updates:.1f}"
+    ]
+
+
+def followers_label(args: Args) -> str:
+    """The summary's words for the followers (and the protocol when not `paper`)."""
+    if args.protocol == "certified":
+        return "protocol certified (followers mw eps=0.1, expectation form)"
+    return f"followers {args.follower}{f' eps={args.mw_eps}' if args.follower == 'mw' else ''}"
 
 
 def summarize(game, evaluation: Evaluation, optimum: float, target, reached_at) -> list[str]:
@@ -608,6 +777,7 @@ def summarize(game, evaluation: Evaluation, optimum: float, target, reached_at) 
         f"follower deviation gain in the induced game {evaluation.deviation_gain:.2e}; BCCE gap "
         f"of the response-phase play {evaluation.bcce_gap:.4f} "
         f"(regret bound {evaluation.bcce_bound:.4f})",
+        *certification_lines(evaluation),
         (
             f"TARGET REACHED after {reached_at[0]} steps, {reached_at[1]:.1f} s"
             if reached_at is not None
@@ -631,9 +801,10 @@ if __name__ == "__main__":
     # env setup
     try:
         envs = make_envs(args, env_kwargs)
-        eval_env = gym.make(args.env_id, followers=followers_of(args), **env_kwargs)
+        eval_env = gym.make(args.env_id, **env_kwargs_of(args, env_kwargs))
     except (TypeError, ValueError) as error:
-        fail(f"--env-kwargs {args.env_kwargs} for {args.env_id}: {error}")
+        protocol = f" (--protocol {args.protocol})" if args.protocol != "paper" else ""
+        fail(f"--env-kwargs {args.env_kwargs} for {args.env_id}{protocol}: {error}")
     game = eval_env.unwrapped.game
     obs_space = envs.single_observation_space
     action_space = envs.single_action_space
@@ -666,6 +837,7 @@ if __name__ == "__main__":
     rewards = np.zeros((T, N), dtype=np.float64)
     terminated = np.zeros((T, N), dtype=np.float64)
     response_step = np.zeros((T, N), dtype=bool)
+    extension = np.zeros((T, N), dtype=bool)
 
     cache = CommitmentCache(N)
     raw_now = np.zeros((N,) + raw_shape, dtype=np.float32)
@@ -711,6 +883,7 @@ if __name__ == "__main__":
             # The terminal step is a reward-phase step; otherwise the info says.
             phase = np.asarray(infos["phase"], dtype=np.int64)
             response_step[step] = (phase == int(Phase.RESPONSE)) & ~term
+            extension[step] = extension_flags(infos, N) & ~term
             state = np.asarray(infos["state"], dtype=np.float32)
             running_return += reward
             for i in np.flatnonzero(term):
@@ -738,11 +911,13 @@ if __name__ == "__main__":
             critic_next = state if args.critic == "state" else flatten_observations(obs_space, obs)
             next_value = agent.get_value(torch.as_tensor(critic_next)).numpy().astype(np.float64)
         advantages, returns = compute_gae(
-            rewards, values, terminated, next_value, args.gamma, args.gae_lambda
-        )
+            rewards, values, terminated, next_value, args.gamma, args.gae_lambda,
+            skip=extension if args.protocol == "certified" else None,
+        )  # fmt: skip
 
-        # Stackelberg vs Basic POMDP: response-phase transitions kept with probability p
-        keep = ~response_step | (rng.random((T, N)) < args.response_phase_prob)
+        # Stackelberg vs Basic POMDP: response-phase transitions kept with probability p;
+        # extension steps (certified protocol) never
+        keep = batch_mask(response_step, extension, args.response_phase_prob, rng)
         b_inds = np.flatnonzero(keep.ravel())
         b_adv_all = torch.as_tensor(advantages.ravel(), dtype=torch.float32)
         b_ret_all = torch.as_tensor(returns.ravel(), dtype=torch.float32)
@@ -791,7 +966,7 @@ if __name__ == "__main__":
             if args.target_kl is not None and approx_kl > args.target_kl:
                 break
 
-        y_pred, y_true = values.ravel(), returns.ravel()
+        y_pred, y_true = values[~extension], returns[~extension]
         var_y = np.var(y_true)
         explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
 
@@ -818,11 +993,7 @@ if __name__ == "__main__":
                 ret=f"{train_return:.4f}",
                 target=f"{target.value:.4f}",
             )
-            reached = (
-                last_eval.leader_value >= target.value - args.target_tol
-                and last_eval.deviation_gain <= args.target_tol
-                and train_return >= target.value - args.return_tol
-            )
+            reached = reaches_target(last_eval, train_return, target.value, args)
             if reached and reached_at is None:
                 reached_at = (global_step, time.time() - start_time)
                 writer.add_scalar("charts/time_to_target", reached_at[1], global_step)
@@ -838,7 +1009,7 @@ if __name__ == "__main__":
         sys.exit(128 + stop.signum)
     lines = [
         f"{stopped}run {run_name}: {global_step} leader steps in {elapsed:.1f} s ({setting.name}, "
-        f"followers {args.follower}{f' eps={args.mw_eps}' if args.follower == 'mw' else ''}, "
+        f"{followers_label(args)}, "
         f"critic {args.critic}, p={args.response_phase_prob})",
         *summarize(game, last_eval, optimum, target, reached_at),
     ]

@@ -32,6 +32,7 @@ from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
 from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
+from stackelberg_zoo.envs.pomdp.certify import response_gap
 from stackelberg_zoo.envs.pomdp.followers import follower_models, response_algorithm
 from stackelberg_zoo.envs.registry import Setting, settings
 from stackelberg_zoo.equilibrium.gaps import bne_gap
@@ -61,6 +62,10 @@ class Args:
     """JSON object of keyword arguments for the env (game and POMDP arguments)"""
     follower: str = "mw"
     """the followers' response algorithm, a registered follower model (the paper: `mw`)"""
+    protocol: Literal["paper", "certified"] = "paper"
+    """the POMDP's follower protocol: `paper` (the v4 paper's episode) or `certified` (the
+    protocol's own MW followers, a response certified at a BCCE gap before an exact reward
+    phase, so each episode's return is exact; `--follower` does not apply)"""
     vectorization: Literal["auto", "vector_entry_point", "sync"] = "auto"
     """how to batch the envs: `auto` uses the POMDP's batched VectorEnv when the setting has one
     and the follower model runs batched, else Gymnasium's sync vector of single envs (SAME_STEP
@@ -109,16 +114,20 @@ def parse_args() -> tuple[Args, Setting, dict[str, Any]]:
         setting = setting_of(pre.parse_known_args()[0].env_id)
     except ValueError as error:
         fail(str(error))
-    args = tyro.cli(Args, default=Args(**setting.defaults_for("random_search")))
+    defaults = Args(**setting.defaults_for("random_search"))
+    args = tyro.cli(Args, default=defaults)
     try:
-        env_kwargs = check_args(args)
+        env_kwargs = check_args(args, defaults)
     except ValueError as error:
         fail(str(error))
     return args, setting, env_kwargs
 
 
-def check_args(args: Args) -> dict[str, Any]:
-    """Refuse a bad flag, naming it (`ValueError`); return the parsed `--env-kwargs`."""
+def check_args(args: Args, defaults: Args | None = None) -> dict[str, Any]:
+    """Refuse a bad flag, naming it (`ValueError`); return the parsed `--env-kwargs`.
+
+    `defaults` are the setting's defaults (a flag differing from them was given).
+    """
     for name in ("num_envs", "total_timesteps", "eval_episodes"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
@@ -130,23 +139,53 @@ def check_args(args: Args) -> dict[str, Any]:
         raise ValueError(
             f"--follower must be one of {list(follower_models())}, got {args.follower!r}"
         )
+    check_protocol(args, Args() if defaults is None else defaults)
     try:
         env_kwargs = json.loads(args.env_kwargs)
     except json.JSONDecodeError as error:
         raise ValueError(f"--env-kwargs must be JSON, got {args.env_kwargs!r} ({error})") from None
     if not isinstance(env_kwargs, dict):
         raise ValueError(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+    for key in ("protocol", "followers"):
+        if key in env_kwargs:
+            flag = "--protocol" if key == "protocol" else "--follower"
+            raise ValueError(f"--env-kwargs must not set {key!r} (use {flag}), got {key!r}")
     return env_kwargs
 
 
-def runs_batched(followers: str) -> bool:
-    """Whether the follower model has a batched form (then `auto` takes the batched POMDP)."""
-    return response_algorithm(followers).runs_batched
+def check_protocol(args: Args, defaults: Args) -> None:
+    """Refuse `--protocol` combinations the env would refuse (`ValueError`, naming the flags).
+
+    Under `certified` the env takes no follower model: `--follower` must keep its `defaults`
+    (the setting's).
+    """
+    if args.protocol not in ("paper", "certified"):
+        raise ValueError(f"--protocol must be paper or certified, got {args.protocol!r}")
+    if args.protocol == "certified" and args.follower != defaults.follower:
+        raise ValueError(
+            "--follower applies to --protocol paper (certified brings its own MW followers, "
+            f"eps 0.1 in expectation form), got --follower {args.follower}"
+        )
+
+
+def runs_batched(followers: str | None) -> bool:
+    """Whether the follower model has a batched form (then `auto` takes the batched POMDP).
+
+    `None` is the certified protocol's own model (MW in expectation form), which has one.
+    """
+    return followers is None or response_algorithm(followers).runs_batched
+
+
+def env_kwargs_of(args: Args, env_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The env's keyword arguments: `--env-kwargs`, the followers and the protocol."""
+    if args.protocol == "paper":
+        return dict(env_kwargs, followers=args.follower)
+    return dict(env_kwargs, followers=None, protocol=args.protocol)
 
 
 def make_envs(args: Args, env_kwargs: dict[str, Any]) -> gym.vector.VectorEnv:
     """The envs: the batched POMDP when it runs the follower model, else a SAME_STEP sync vector."""
-    kwargs = dict(env_kwargs, followers=args.follower)
+    kwargs = env_kwargs_of(args, env_kwargs)
     mode = args.vectorization
     if mode == "auto":
         batched = gym.spec(args.env_id).vector_entry_point is not None
@@ -217,6 +256,12 @@ class Evaluation:
         bcce_bound: The learners' regret bound on that gap (nan if unavailable).
         strategies: The followers' learned strategies in the last evaluation episode.
         policy: The evaluated policy.
+        certification_rate: Certified protocol: the fraction of episodes whose response was
+            certified (nan under `paper`). Then `leader_value` is the exact value against each
+            episode's certified response `q(a | θ)` (the episode's exact return) and
+            `deviation_gain` its largest interim gap.
+        certification_gap: Certified protocol: the mean gap of the chosen responses.
+        extra_updates: Certified protocol: the mean number of extension updates.
     """
 
     leader_value: float
@@ -226,13 +271,44 @@ class Evaluation:
     bcce_bound: float
     strategies: tuple[np.ndarray, ...]
     policy: TablePolicy = field(repr=False)
+    certification_rate: float = math.nan
+    certification_gap: float = math.nan
+    extra_updates: float = math.nan
+
+    @property
+    def certified(self) -> bool:
+        """Whether every episode's response was certified (always `True` under `paper`)."""
+        return math.isnan(self.certification_rate) or self.certification_rate == 1.0
+
+
+def certified_fields(certifications: list) -> dict[str, float]:
+    """`Evaluation`'s certification fields from the episodes' `CertificationResult`s (none:
+    the `paper` protocol, nan)."""
+    if not certifications:
+        return {}
+    return {
+        "certification_rate": float(np.mean([c.certified for c in certifications])),
+        "certification_gap": float(np.mean([c.gap for c in certifications])),
+        "extra_updates": float(np.mean([c.extra_updates for c in certifications])),
+    }
+
+
+def response_value(induced, certification) -> tuple[float, float]:
+    """The exact leader value and the followers' largest interim gap of a certified response
+    `q(a | θ)` (the episode's `CertificationResult`) in the induced game."""
+    followers = induced.followers
+    prior = followers.prior
+    q = certification.response
+    mu = prior.reshape(prior.shape + (1,) * prior.ndim) * q
+    gap = response_gap(followers.payoffs, prior, q, "interim")
+    return float(np.sum(mu * induced.leader_payoffs)), gap
 
 
 def evaluate(policy: TablePolicy, env: gym.Env, episodes: int, seed: int) -> Evaluation:
     """Play `episodes` POMDP episodes with a committed policy and evaluate it exactly."""
     game = env.unwrapped.game
     induced = induced_bayesian_game(game, policy)
-    values, returns, gains, gaps, bounds = [], [], [], [], []
+    values, returns, gains, gaps, bounds, certifications = [], [], [], [], [], []
     strategies: tuple[np.ndarray, ...] = ()
     for episode in range(episodes):
         obs, _ = env.reset(seed=seed + episode)
@@ -243,9 +319,15 @@ def evaluate(policy: TablePolicy, env: gym.Env, episodes: int, seed: int) -> Eva
         report = env.unwrapped.pomdp.report  # the response phase's report
         strategies = tuple(report.strategy)
         returns.append(total)
-        values.append(leader_value(induced, list(strategies)))
-        interim = bne_gap(induced.followers, list(strategies)).interim
-        gains.append(max(float(np.nanmax(row)) for row in interim))
+        if report.certification is not None:  # certified protocol: its (correlated) response
+            certifications.append(report.certification)
+            value, gain = response_value(induced, report.certification)
+            values.append(value)
+            gains.append(gain)
+        else:
+            values.append(leader_value(induced, list(strategies)))
+            interim = bne_gap(induced.followers, list(strategies)).interim
+            gains.append(max(float(np.nanmax(row)) for row in interim))
         if report.gaps is not None:
             gaps.append(float(np.max(report.gaps.ex_ante)))
         if report.certificate is not None:
@@ -258,7 +340,37 @@ def evaluate(policy: TablePolicy, env: gym.Env, episodes: int, seed: int) -> Eva
         bcce_bound=float(np.mean(bounds)) if bounds else float("nan"),
         strategies=strategies,
         policy=policy,
+        **certified_fields(certifications),
     )
+
+
+def reaches_target(evaluation: Evaluation, target: float, tol: float, protocol: str) -> bool:
+    """Whether an evaluation reaches the target: leader value within `tol` of it, and the
+    followers in equilibrium: no type gains more than `tol` by deviating (`paper`), or every
+    evaluation episode's response certified (`certified`; uncertified ones never count)."""
+    if evaluation.leader_value < target - tol:
+        return False
+    if protocol == "certified":
+        return evaluation.certified and not math.isnan(evaluation.certification_rate)
+    return evaluation.deviation_gain <= tol
+
+
+def log_certification(writer: SummaryWriter, evaluation: Evaluation, step: int) -> None:
+    """The certified protocol's scalars of an evaluation."""
+    writer.add_scalar("equilibrium/certification_rate", evaluation.certification_rate, step)
+    writer.add_scalar("equilibrium/certification_gap", evaluation.certification_gap, step)
+    writer.add_scalar("equilibrium/extra_updates", evaluation.extra_updates, step)
+
+
+def certification_lines(evaluation: Evaluation) -> list[str]:
+    """The summary's certification line (certified protocol; none under `paper`)."""
+    if math.isnan(evaluation.certification_rate):
+        return []
+    return [
+        f"certified responses {evaluation.certification_rate:.0%} of the evaluation episodes, "
+        f"mean gap {evaluation.certification_gap:.4f}, mean extra updates "
+        f"{evaluation.extra_updates:.1f}"
+    ]
 
 
 def describe_followers(strategies: tuple[np.ndarray, ...]) -> list[str]:
@@ -325,9 +437,10 @@ if __name__ == "__main__":
     # env setup
     try:
         envs = make_envs(args, env_kwargs)
-        eval_env = gym.make(args.env_id, followers=args.follower, **env_kwargs)
+        eval_env = gym.make(args.env_id, **env_kwargs_of(args, env_kwargs))
     except (TypeError, ValueError) as error:
-        fail(f"--env-kwargs {args.env_kwargs} for {args.env_id}: {error}")
+        protocol = f" (--protocol {args.protocol})" if args.protocol != "paper" else ""
+        fail(f"--env-kwargs {args.env_kwargs} for {args.env_id}{protocol}: {error}")
     game = eval_env.unwrapped.game
     action_space = envs.single_action_space
     optimum = float(game.reference().optimum) + 0.0  # no "-0.000000" for a zero optimum
@@ -387,11 +500,11 @@ if __name__ == "__main__":
                 writer.add_scalar(
                     "equilibrium/follower_deviation_gain", best.deviation_gain, global_step
                 )
+                if not math.isnan(best.certification_rate):
+                    log_certification(writer, best, global_step)
                 progress.set_postfix(best=f"{best.leader_value:.4f}", target=f"{target.value:.4f}")
-                if (
-                    reached_at is None
-                    and best.leader_value >= target.value - args.target_tol
-                    and best.deviation_gain <= args.target_tol
+                if reached_at is None and reaches_target(
+                    best, target.value, args.target_tol, args.protocol
                 ):
                     reached_at = (global_step, time.time() - start_time)
                     writer.add_scalar("charts/time_to_target", reached_at[1], global_step)
@@ -413,7 +526,12 @@ if __name__ == "__main__":
 
     lines = [
         f"{stopped}run {run_name}: {global_step} leader steps, {episodes} random policies in "
-        f"{elapsed:.1f} s (followers {args.follower})",
+        f"{elapsed:.1f} s ("
+        + (
+            f"followers {args.follower})"
+            if args.protocol == "paper"
+            else "protocol certified: followers mw eps=0.1, expectation form)"
+        ),
         f"best committed policy (episode return {best_return:.4f}):",
         *("  " + line for line in game.describe_mechanism(mechanism_entries(best.policy))),
         "followers' learned reward-phase play (last evaluation episode):",
@@ -424,6 +542,7 @@ if __name__ == "__main__":
         f"target {target.value:.6f}: {target.meaning}",
         f"follower deviation gain in the induced game {best.deviation_gain:.2e}; BCCE gap of "
         f"the response-phase play {best.bcce_gap:.4f} (regret bound {best.bcce_bound:.4f})",
+        *certification_lines(best),
         (
             f"TARGET REACHED after {reached_at[0]} steps, {reached_at[1]:.1f} s"
             if reached_at is not None
@@ -442,6 +561,9 @@ if __name__ == "__main__":
             "value_meaning": game.value_meaning, "leader_value": best.leader_value,
             "optimum": optimum, "target": target.value, "mechanism": mechanism,
         }  # fmt: skip
+        if args.protocol != "paper":
+            names = ("certification_rate", "certification_gap", "extra_updates")
+            record |= {"protocol": args.protocol} | {n: getattr(best, n) for n in names}
         with open(f"runs/{run_name}/mechanism.json", "w") as fh:
             json.dump(record, fh, indent=1)
         with open(f"runs/{run_name}/summary.txt", "w") as fh:

@@ -498,7 +498,15 @@ METRICS: dict[str, str] = {
     "equilibrium/bcce_gap_bound": "the followers' regret bound per round, which the learners' "
     "regret never exceeds (`ResponseReport.certificate`)",
     "equilibrium/follower_deviation_gain": "the largest interim gain of any follower type from "
-    "deviating from its learned strategy against the committed policy (0: an equilibrium)",
+    "deviating from its learned strategy against the committed policy (0: an equilibrium); "
+    "under `--protocol certified`, the interim gap of the certified (possibly correlated) response",
+    "equilibrium/certification_rate": "`--protocol certified`: the fraction of evaluation "
+    "episodes whose response passed the gap threshold (`ResponseReport.certification`); the "
+    "target counts only evaluations at 1",
+    "equilibrium/certification_gap": "`--protocol certified`: mean gap, in the certification's "
+    "notion, of the responses the evaluation episodes chose",
+    "equilibrium/extra_updates": "`--protocol certified`: mean number of extension updates "
+    "(follower updates past the fixed response prefix) of the evaluation episodes",
 }
 """What every metric a trainer logs means; a logged name missing here fails the docs tests."""
 
