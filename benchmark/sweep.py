@@ -63,6 +63,7 @@ EVAL_TAGS: tuple[str, ...] = (
     "equilibrium/bcce_gap",
     "equilibrium/bcce_gap_bound",
     "equilibrium/follower_deviation_gain",
+    "equilibrium/certification_rate",
     "charts/eval_return",
 )
 """TensorBoard scalars of the trainers' exact evaluations kept as curves in each result."""
@@ -634,6 +635,10 @@ def parse_trainer_output(run_dir: Path, scalars: Mapping[str, Sequence[tuple]]) 
             "bcce_gap": last("equilibrium/bcce_gap"),
             "bcce_gap_bound": last("equilibrium/bcce_gap_bound"),
             "deviation_gain": last("equilibrium/follower_deviation_gain"),
+            # certified protocol only (absent from paper runs and from older records)
+            "certification_rate": _finite(
+                mechanism.get("certification_rate", last("equilibrium/certification_rate"))
+            ),
             "steps": steps,
             "wall_time_s": wall,
         },

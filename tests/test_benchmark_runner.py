@@ -524,6 +524,46 @@ def test_summarize_matches_hand_computation():
     assert "| 3 of 10 | 1.0000 | – |" in short
 
 
+def certified_run(experiment, seed, final, rates, values, reached_at=None):
+    """A certified-protocol record: evaluations at steps 10, 20, 30 with these leader values
+    and certification rates; the final value and rate are the last ones."""
+    record = synthetic(experiment, seed, final, optimum=0.0, reached_at=reached_at,
+                       steps=(10, 20, 30))  # fmt: skip
+    record["final"]["certification_rate"] = rates[-1]
+    record["curves"]["equilibrium/leader_value"]["value"] = list(values)
+    record["curves"]["equilibrium/certification_rate"] = {"step": [10, 20, 30], "value": rates}
+    return record
+
+
+def test_certified_judge_counts_certified_optima_and_the_authors_statistic():
+    name = "mspm-t4-certified"
+    records = [
+        # at zero loss, certified: counts; its best certified evaluation is 0
+        certified_run(name, 1, 0.0, [1.0, 0.5, 1.0], [-0.1, 0.0, 0.0], reached_at=(30, 50.0)),
+        # at zero loss, but one evaluation episode uncertified: does not count; its best
+        # certified evaluation is the first one (-0.2), the later 0.0 being uncertified
+        certified_run(name, 2, 0.0, [1.0, 1.0, 0.9], [-0.2, -0.3, 0.0]),
+        # certified but off the optimum
+        certified_run(name, 3, -0.05, [1.0, 1.0, 1.0], [-0.2, -0.1, -0.05]),
+    ]
+    legacy = synthetic(name, 4, 0.0, optimum=0.0)  # no certification rate: never counts
+    s = sweep.summarize(name, records + [legacy])
+    assert reproduce.certified_optima(s, records + [legacy]) == pytest.approx(1 / 4)
+    assert reproduce.best_certified_values(records + [legacy]) == [0.0, -0.2, -0.05]
+
+    verdict = reproduce._mspm_certified((name,))({name: (sweep.summarize(name, records), records)})
+    best = np.array([0.0, -0.2, -0.05])
+    se = best.std(ddof=1) / np.sqrt(3)
+    assert "1/3 seeds zero loss ±1e-3 with every evaluation episode certified" in verdict.measured
+    assert "median time to target 50.0 s (target ≤ 120 s)" in verdict.measured
+    assert f"mean loss {-best.mean():.4f} ± {se:.4f} (s.e., 3 seeds)" in verdict.measured
+    assert verdict.met is False
+    good = [certified_run(name, k, 0.0, [1.0] * 3, [-0.1, 0.0, 0.0], (30, 60.0)) for k in (1, 2)]
+    assert reproduce._mspm_certified((name,))({name: (sweep.summarize(name, good), good)}).met
+    slow = [certified_run(name, k, 0.0, [1.0] * 3, [-0.1, 0.0, 0.0], (30, 130.0)) for k in (1, 2)]
+    assert not reproduce._mspm_certified((name,))({name: (sweep.summarize(name, slow), slow)}).met
+
+
 def test_resample_carries_the_last_value_forward():
     short = synthetic("e", 1, 1.0, steps=(10, 20))  # stopped at its target at step 20
     long = synthetic("e", 2, 0.6, steps=(10, 20, 30, 40))
