@@ -9,19 +9,24 @@ fraction of (training seed, follower seed) evaluations at the exact optimum (wit
 
 Training is random search over committed mechanisms (the algorithm of
 `baselines/random_search.py`, run here in process so that a row can be any follower model
-with any hyperparameters): `--train-episodes` POMDP episodes, each with a fresh uniformly
-random committed mechanism, scored by its episode return against the row's model; the best
-return wins. Evaluation is exact (`stackelberg_zoo.envs.evaluation.evaluate_policy`): the
-same follower seeds for every mechanism. The upper bound of every row is the exact robust
-reference (`robust_reference`: every committed mechanism against every column model on the
-same seeds): a trained mechanism's worst column is at most its pure value, and the worst
-column of a cell average is at most its lottery value.
+with any hyperparameters): POMDP episodes, each with a fresh uniformly random committed
+mechanism, scored by its episode return against the row's model; the best return wins.
+Where the mechanisms can be enumerated (pure commitments, simple allocation's tables) each
+episode draws one of them (`--train-episodes` episodes); where the leader's committed actions
+are continuous (mixed commitments, matrix design's payments) each draws every observation's
+action uniformly from the leader's action space (`--sampled-episodes` episodes). Evaluation
+is exact (`stackelberg_zoo.envs.evaluation.evaluate_policy`): the same follower seeds for
+every mechanism. The upper bound of every enumerable row is the exact robust reference
+(`robust_reference`: every committed mechanism against every column model on the same
+seeds): a trained mechanism's worst column is at most its pure value, and the worst column
+of a cell average is at most its lottery value. Continuous settings have no such reference.
 
     python benchmark/robustness.py                                   # the demo, 3 seeds
     python benchmark/robustness.py --train-seeds 10 --eval-seeds 10  # the table's figures
 
 Writes into `--out`: `robustness.md` (the tables), `marl_eval.json` (marl-eval's raw-data
-layout, one "algorithm" per row and one "task" per column) and `<setting>.png` (heat maps).
+layout, one "algorithm" per row and one "task" per column), `mechanisms.json` (every training
+seed's learned mechanism, per setting and row) and `<setting>.png` (heat maps).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import gymnasium
 import numpy as np
 import tyro
 
@@ -47,7 +53,6 @@ from stackelberg_zoo.envs.evaluation import (
     robust_reference,
     summarize,
 )
-from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.followers import (
     BestResponse,
@@ -58,7 +63,7 @@ from stackelberg_zoo.envs.pomdp.followers import (
     RegretMatchingResponse,
     ResponseAlgorithm,
 )
-from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
+from stackelberg_zoo.envs.registry import get_setting
 
 SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "escape": ("normal_form", {"game": "escape"}),
@@ -66,12 +71,17 @@ SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "simple-allocation-k1": ("simple_allocation", {"n_messages": 1}),
     "simple-allocation-k2": ("simple_allocation", {"n_messages": 2, "prior": [0.5, 0.3, 0.2]}),
     "simple-allocation-k3": ("simple_allocation", {"n_messages": 3}),
+    "escape-mixed": ("normal_form", {"game": "escape", "mixed_leader": True}),
+    "maintain-mixed": ("normal_form", {"game": "maintain", "mixed_leader": True}),
+    "matrix-design": ("matrix_design", {}),
 }
-"""The table's settings: name -> (setting, game kwargs). Every setting whose committed
-mechanisms are few enough to enumerate, for the random-search training and the exact robust
-reference: the normal forms' pure commitments (3 each) and simple allocation's
-``message -> item`` tables (3, 9 and 27). Mixed commitments, matrix design's payments, MSPM's
-prices and the collusion platform's admission tables are continuous or too many."""
+"""The table's settings: name -> (setting, game kwargs). The first five have few enough
+committed mechanisms to enumerate (the normal forms' pure commitments, 3 each, and simple
+allocation's ``message -> item`` tables, 3, 9 and 27), hence an exact robust reference; the
+last three commit to continuous actions (mixed rows, payments), sampled. Not here: MSPM, whose
+leader acts several times per sub-game (its observations depend on its own prices, so a
+mechanism is not one table over a fixed observation set), and the collusion platform, whose
+sellers are Q-learners, not one of the columns' models."""
 
 POPULATION_MIX = ("mw eps=0.01", "mw eps=0.1", "hedge", "regret matching")
 """The population row's members (columns' labels), drawn uniformly per training episode; the
@@ -81,23 +91,59 @@ other columns are held out from it."""
 def game_of(name: str) -> EconomicGame:
     """The game of the table's setting ``name``."""
     setting, kwargs = SETTINGS[name]
-    if setting == "normal_form":
-        return NormalFormStackelberg(**kwargs)
-    return SimpleAllocation(**kwargs)
+    return get_setting(setting).make_game(**kwargs)
 
 
-def models(reward_play: str) -> dict[str, ResponseAlgorithm]:
-    """The columns: label -> follower model (learners with ``reward_play``)."""
-    return {
+def enumerable(game: EconomicGame) -> bool:
+    """Whether the game's committed mechanisms are enumerated (a ``Discrete`` leader action)."""
+    return isinstance(game.leader_action_space, gymnasium.spaces.Discrete)
+
+
+def sampled_mechanism(game: EconomicGame, rng: np.random.Generator) -> TablePolicy:
+    """A committed mechanism with every observation's action uniform in the leader's
+    (bounded ``Box``) action space."""
+    space = game.leader_action_space
+    low, high = np.broadcast_to(space.low, space.shape), np.broadcast_to(space.high, space.shape)
+    policy = TablePolicy(game, {})
+    return TablePolicy(
+        game,
+        {
+            policy.key(o): rng.uniform(low, high).astype(space.dtype)
+            for o in leader_observations(game)
+        },
+    )
+
+
+def exp3_bounds(game: EconomicGame | None) -> tuple[float, float]:
+    """EXP3's reward bounds in ``game``: ``(0, 1)`` (every normalised payoff table here), and
+    in matrix design ``(min(0, min u), 1 + max_payment)``, since payments are added to the
+    followers' utilities."""
+    if game is None or not hasattr(game, "max_payment"):
+        return (0.0, 1.0)
+    return (min(0.0, float(game.base_payoffs.min())), 1.0 + float(game.max_payment))
+
+
+def models(reward_play: str, game: EconomicGame | None = None) -> dict[str, ResponseAlgorithm]:
+    """The columns: label -> follower model (learners with ``reward_play``; EXP3 with the
+    reward bounds of ``game``, :func:`exp3_bounds`).
+
+    Best response is left out where the mechanisms are sampled and there are several
+    followers (matrix design): it needs a pure Bayes-Nash equilibrium of the induced game,
+    which a sampled payment scheme need not have.
+    """
+    columns = {
         "mw eps=0.01": MultiplicativeWeightsResponse(eps=0.01, reward_play=reward_play),
         "mw eps=0.1": MultiplicativeWeightsResponse(eps=0.1, reward_play=reward_play),
         "mw eps=0.5": MultiplicativeWeightsResponse(eps=0.5, reward_play=reward_play),
         "hedge": HedgeResponse(reward_play=reward_play),
         "regret matching": RegretMatchingResponse(reward_play=reward_play),
         "rm+": RegretMatchingResponse(plus=True, reward_play=reward_play),
-        "exp3": Exp3Response(reward_play=reward_play),
+        "exp3": Exp3Response(reward_play=reward_play, reward_bounds=exp3_bounds(game)),
         "best response": BestResponse(),
     }
+    if game is not None and not enumerable(game) and game.n_followers > 1:
+        del columns["best response"]
+    return columns
 
 
 def rows(columns: dict[str, ResponseAlgorithm]) -> dict[str, ResponseAlgorithm]:
@@ -109,13 +155,17 @@ def rows(columns: dict[str, ResponseAlgorithm]) -> dict[str, ResponseAlgorithm]:
 def train(
     game: EconomicGame, followers: ResponseAlgorithm, episodes: int, seed: int, n_reward: int
 ) -> TablePolicy:
-    """Random search: the committed mechanism with the best episode return of ``episodes``."""
+    """Random search: the committed mechanism with the best episode return of ``episodes``,
+    each drawn uniformly from the enumerated mechanisms or (continuous actions) sampled."""
     rng = np.random.default_rng(seed)
-    mechanisms = enumerate_mechanisms(game)
+    mechanisms = enumerate_mechanisms(game) if enumerable(game) else None
     pomdp = StackelbergPOMDP(game, followers, n_reward=n_reward)
     best, best_return = None, -math.inf
     for _ in range(episodes):
-        mechanism = mechanisms[int(rng.integers(len(mechanisms)))]
+        if mechanisms is None:
+            mechanism = sampled_mechanism(game, rng)
+        else:
+            mechanism = mechanisms[int(rng.integers(len(mechanisms)))]
         observation, _ = pomdp.reset(rng)
         total = 0.0
         while True:
@@ -147,7 +197,8 @@ def measure(name: str, args: Args) -> dict[str, Any]:
     """Train every row, evaluate against every column, and the robust reference."""
     game = game_of(name)
     optimum = float(game.reference().optimum)
-    columns = models(args.reward_play)
+    episodes = args.train_episodes if enumerable(game) else args.sampled_episodes
+    columns = models(args.reward_play, game)
     eval_seeds = [10_000 + k for k in range(args.eval_seeds)]
     table: dict[str, dict[str, Cell]] = {}
     mechanisms: dict[str, list[str]] = {}
@@ -155,7 +206,7 @@ def measure(name: str, args: Args) -> dict[str, Any]:
         table[row] = {column: Cell() for column in columns}
         mechanisms[row] = []
         for seed in range(1, args.train_seeds + 1):
-            policy = train(game, followers, args.train_episodes, seed, args.n_reward)
+            policy = train(game, followers, episodes, seed, args.n_reward)
             mechanisms[row].append(mechanism_text(game, policy))
             for column, model in columns.items():
                 result = evaluate_policy(game, policy, model, eval_seeds)
@@ -163,7 +214,9 @@ def measure(name: str, args: Args) -> dict[str, Any]:
                 cell.values.append([s.leader_value for s in result.seeds])
                 cell.gaps.append([s.optimality_gap for s in result.seeds])
                 cell.bcce.append([s.bcce_gap for s in result.seeds])
-    reference = robust_reference(game, list(columns.values()), eval_seeds)
+    reference = (
+        robust_reference(game, list(columns.values()), eval_seeds) if enumerable(game) else None
+    )
     return {
         "game": game,
         "optimum": optimum,
@@ -171,6 +224,7 @@ def measure(name: str, args: Args) -> dict[str, Any]:
         "table": table,
         "mechanisms": mechanisms,
         "reference": reference,
+        "episodes": episodes,
     }
 
 
@@ -211,32 +265,62 @@ def markdown(name: str, measured: dict[str, Any], args: Args) -> str:
             at = sum(v >= optimum - AT_OPTIMUM_TOL for run in cell.values for v in run)
             texts.append(f"{s['mean']:.3f} [{s['ci_low']:.3f}, {s['ci_high']:.3f}] {at}/{n_all}")
         lines.append(f"| {row} | " + " | ".join(texts) + f" | {worst[row]:.3f} |")
-    result = reference.result
     best_row = max(worst, key=worst.get)
     population_is_best = worst["population"] >= worst[best_row] - 1e-9
-    pure_mechanism = mechanism_text(measured["game"], reference.mechanisms[result.pure_mechanism])
     lines += [
         "",
-        f"Robust reference over the {len(columns)} column models (every committed mechanism, "
-        f"the same follower seeds): best single mechanism against the worst model "
-        f"**{result.pure_value:.4f}** ({pure_mechanism}); best lottery over mechanisms "
-        f"**{result.mixed_value:.4f}**. Upper bound on every row's worst column: "
-        + ("holds" if max(worst.values()) <= result.mixed_value + 1e-9 else "**VIOLATED**")
-        + ".",
+        reference_text(measured, worst),
         f"Most robust row (largest worst column): **{best_row}** ({worst[best_row]:.4f}); "
         f"population row: {worst['population']:.4f}"
         + (" (the most robust)." if population_is_best else " (not the most robust).")
         + f" The population mixes {', '.join(POPULATION_MIX)}; the other columns are held out.",
         "",
-        "Mechanisms learned, with the number of training seeds that learned each:",
-        "",
-        *(
-            f"- {row}: " + "; ".join(f"{m} ({ms.count(m)})" for m in dict.fromkeys(ms))
-            for row, ms in measured["mechanisms"].items()
-        ),
-        "",
     ]
+    if reference is None:  # continuous: every seed learns its own mechanism
+        lines += [
+            f"Each row is random search over {measured['episodes']} sampled mechanisms per "
+            "training seed; the mechanisms learned are in `mechanisms.json`.",
+            "",
+        ]
+    else:
+        lines += [
+            "Mechanisms learned, with the number of training seeds that learned each:",
+            "",
+            *(
+                f"- {row}: " + "; ".join(f"{m} ({ms.count(m)})" for m in dict.fromkeys(ms))
+                for row, ms in measured["mechanisms"].items()
+            ),
+            "",
+        ]
     return "\n".join(lines)
+
+
+def reference_text(measured: dict[str, Any], worst: dict[str, float]) -> str:
+    """The robust reference and whether every row's worst column respects it (markdown)."""
+    reference, columns = measured["reference"], measured["columns"]
+    if reference is None:
+        return (
+            "No exact robust reference: the committed actions are continuous, so the "
+            "mechanisms cannot be enumerated; the exact optimum above bounds every cell."
+        )
+    result = reference.result
+    pure_mechanism = mechanism_text(measured["game"], reference.mechanisms[result.pure_mechanism])
+    return (
+        f"Robust reference over the {len(columns)} column models (every committed mechanism, "
+        f"the same follower seeds): best single mechanism against the worst model "
+        f"**{result.pure_value:.4f}** ({pure_mechanism}); best lottery over mechanisms "
+        f"**{result.mixed_value:.4f}**. Upper bound on every row's worst column: "
+        + ("holds" if max(worst.values()) <= bound(measured) else "**VIOLATED**")
+        + "."
+    )
+
+
+def bound(measured: dict[str, Any]) -> float:
+    """The upper bound on every row's worst column: the robust lottery value where the
+    mechanisms are enumerated, else the exact optimum (plus 1e-9)."""
+    reference = measured["reference"]
+    top = measured["optimum"] if reference is None else reference.result.mixed_value
+    return top + 1e-9
 
 
 def rounded(values: list[float]) -> list[float | None]:
@@ -297,10 +381,15 @@ def heat_map(name: str, measured: dict[str, Any], path: Path) -> None:
         for j in range(len(columns)):
             color = "k" if means[i, j] > 0.6 * top else "w"
             ax.text(j, i, f"{means[i, j]:.2f}", ha="center", va="center", color=color, fontsize=8)
-    reference = measured["reference"].result
+    reference = measured["reference"]
+    robust = (
+        "no robust reference: continuous"
+        if reference is None
+        else f"robust {reference.result.pure_value:.3f} pure, "
+        f"{reference.result.mixed_value:.3f} lottery"
+    )
     ax.set_title(
-        f"{name}: mean exact leader value\n(optimum {measured['optimum']:.3f}; robust "
-        f"{reference.pure_value:.3f} pure, {reference.mixed_value:.3f} lottery)",
+        f"{name}: mean exact leader value\n(optimum {measured['optimum']:.3f}; {robust})",
         fontsize=9,
     )
     fig.colorbar(image, ax=ax, fraction=0.03)
@@ -320,7 +409,11 @@ class Args:
     eval_seeds: int = 3
     """follower seeds per evaluation (the table's figures use 10)"""
     train_episodes: int = 30
-    """random-search episodes per training run (one random committed mechanism each)"""
+    """random-search episodes per training run where the mechanisms are enumerated (one
+    uniformly drawn committed mechanism each)"""
+    sampled_episodes: int = 200
+    """random-search episodes per training run where the committed actions are continuous
+    (one sampled committed mechanism each)"""
     n_reward: int = 100
     """reward sub-games per training episode (the return a mechanism is scored by)"""
     reward_play: Literal["argmax", "sample"] = "sample"
@@ -331,7 +424,7 @@ class Args:
 
 def check_args(args: Args) -> None:
     """Refuse a bad flag, naming it and the value (``ValueError``)."""
-    for name in ("train_seeds", "eval_seeds", "train_episodes", "n_reward"):
+    for name in ("train_seeds", "eval_seeds", "train_episodes", "sampled_episodes", "n_reward"):
         if getattr(args, name) < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
     unknown = [s for s in args.settings if s not in SETTINGS]
@@ -340,7 +433,7 @@ def check_args(args: Args) -> None:
 
 
 def main(args: Args) -> int:
-    """Measure, print and write; exit status 1 if a robust upper bound is violated."""
+    """Measure, print and write; exit status 1 if a row beats its upper bound (:func:`bound`)."""
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.time()
@@ -352,12 +445,11 @@ def main(args: Args) -> int:
     (out / "robustness.md").write_text(text)
     compact = json.dumps(marl_eval(measured, args), separators=(",", ":"))
     (out / "marl_eval.json").write_text(compact)
+    learned = {name: m["mechanisms"] for name, m in measured.items()}
+    (out / "mechanisms.json").write_text(json.dumps(learned, indent=1))
     for name, m in measured.items():
         heat_map(name, m, out / f"{name}.png")
-    violated = [
-        name for name, m in measured.items()
-        if max(worst_columns(m).values()) > m["reference"].result.mixed_value + 1e-9
-    ]  # fmt: skip
+    violated = [name for name, m in measured.items() if max(worst_columns(m).values()) > bound(m)]
     return 1 if violated else 0
 
 

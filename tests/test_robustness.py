@@ -314,3 +314,29 @@ def test_robustness_table_writes_its_outputs_and_respects_the_robust_bound(tmp_p
         robustness.check_args(robustness.Args(train_seeds=0))
     with pytest.raises(ValueError, match="got \\['nope'\\]"):
         robustness.check_args(robustness.Args(settings=("nope",)))
+
+
+def test_robustness_table_samples_continuous_mechanisms(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmark"))
+    import robustness
+
+    args = robustness.Args(
+        out=str(tmp_path), settings=("matrix-design",), train_seeds=2, eval_seeds=1,
+        sampled_episodes=4,
+    )  # fmt: skip
+    game = robustness.game_of("matrix-design")
+    assert not robustness.enumerable(game)
+    # payments are added to the followers' utilities, so EXP3's bounds widen with them
+    assert robustness.exp3_bounds(game) == (0.0, 1.0 + game.max_payment)
+    assert robustness.exp3_bounds(robustness.game_of("maintain")) == (0.0, 1.0)
+    rng = np.random.default_rng(0)
+    policy = robustness.sampled_mechanism(game, rng)
+    for observation in robustness.leader_observations(game):
+        action = policy(observation)
+        assert game.leader_action_space.contains(action)
+    assert robustness.main(args) == 0  # no row above the exact optimum
+    text = (tmp_path / "robustness.md").read_text()
+    assert "No exact robust reference" in text and "| best response |" not in text
+    assert "random search over 4 sampled mechanisms" in text
+    learned = json.loads((tmp_path / "mechanisms.json").read_text())
+    assert len(learned["matrix-design"]["population"]) == 2  # one per training seed
