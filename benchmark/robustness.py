@@ -74,14 +74,16 @@ SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "escape-mixed": ("normal_form", {"game": "escape", "mixed_leader": True}),
     "maintain-mixed": ("normal_form", {"game": "maintain", "mixed_leader": True}),
     "matrix-design": ("matrix_design", {}),
+    "mspm-pi": ("mspm", {"values": "pi", "n_messages": 2}),
 }
 """The table's settings: name -> (setting, game kwargs). The first five have few enough
 committed mechanisms to enumerate (the normal forms' pure commitments, 3 each, and simple
 allocation's ``message -> item`` tables, 3, 9 and 27), hence an exact robust reference; the
-last three commit to continuous actions (mixed rows, payments), sampled. Not here: MSPM, whose
-leader acts several times per sub-game (its observations depend on its own prices, so a
-mechanism is not one table over a fixed observation set), and the collusion platform, whose
-sellers are Q-learners, not one of the columns' models."""
+last four commit to continuous actions (mixed rows, payments, prices), sampled. MSPM's leader
+acts several times per sub-game, so its sampled tables are filled as they are consulted
+(:class:`SampledTable`); of its instances only PI is here (an episode of its 1,000 response
+sub-games takes ~0.07 s, so one setting costs ~20 min at 10 x 10 seeds). Not here: the
+collusion platform, whose sellers are Q-learners, not one of the columns' models."""
 
 POPULATION_MIX = ("mw eps=0.01", "mw eps=0.1", "hedge", "regret matching")
 """The population row's members (columns' labels), drawn uniformly per training episode; the
@@ -99,18 +101,46 @@ def enumerable(game: EconomicGame) -> bool:
     return isinstance(game.leader_action_space, gymnasium.spaces.Discrete)
 
 
-def sampled_mechanism(game: EconomicGame, rng: np.random.Generator) -> TablePolicy:
-    """A committed mechanism with every observation's action uniform in the leader's
-    (bounded ``Box``) action space."""
+def uniform_action(game: EconomicGame, rng: np.random.Generator) -> np.ndarray:
+    """An action uniform in the leader's (bounded ``Box``) action space."""
     space = game.leader_action_space
     low, high = np.broadcast_to(space.low, space.shape), np.broadcast_to(space.high, space.shape)
+    return rng.uniform(low, high).astype(space.dtype)
+
+
+class SampledTable(TablePolicy):
+    """A committed mechanism drawn as it is consulted: an observation's action is uniform in
+    the leader's action space the first time it is asked for, then kept (deterministic once
+    asked). For a leader that acts several times per sub-game (MSPM), whose observations
+    depend on its own actions and so are not listed in advance.
+
+    Args:
+        game: The setting's game.
+        rng: The table's own generator (its draws follow the order of the questions).
+    """
+
+    def __init__(self, game: EconomicGame, rng: np.random.Generator):
+        super().__init__(game, {})
+        self.rng = rng
+        self.observations: dict[Any, Any] = {}
+
+    def __call__(self, observation: Any) -> Any:
+        """The kept action at ``observation``, drawn now if it is the first question."""
+        key = self.key(observation)
+        if key not in self.actions:
+            self.actions[key] = uniform_action(self.game, self.rng)
+            self.observations[key] = np.array(observation, copy=True)
+        return self.actions[key]
+
+
+def sampled_mechanism(game: EconomicGame, rng: np.random.Generator) -> TablePolicy:
+    """A committed mechanism with every observation's action uniform in the leader's
+    action space: a full table for a single-turn game, else a :class:`SampledTable`."""
+    if not getattr(game, "pure_single_turn", False):
+        return SampledTable(game, np.random.default_rng(int(rng.integers(2**63))))
     policy = TablePolicy(game, {})
     return TablePolicy(
-        game,
-        {
-            policy.key(o): rng.uniform(low, high).astype(space.dtype)
-            for o in leader_observations(game)
-        },
+        game, {policy.key(o): uniform_action(game, rng) for o in leader_observations(game)}
     )
 
 
@@ -196,7 +226,7 @@ class Cell:
 def measure(name: str, args: Args) -> dict[str, Any]:
     """Train every row, evaluate against every column, and the robust reference."""
     game = game_of(name)
-    optimum = float(game.reference().optimum)
+    optimum = float(game.reference().optimum) + 0.0  # -0.0 (MSPM's zero loss) prints as 0
     episodes = args.train_episodes if enumerable(game) else args.sampled_episodes
     columns = models(args.reward_play, game)
     eval_seeds = [10_000 + k for k in range(args.eval_seeds)]
@@ -229,8 +259,12 @@ def measure(name: str, args: Args) -> dict[str, Any]:
 
 
 def mechanism_text(game: EconomicGame, policy: TablePolicy) -> str:
-    """A committed mechanism in the setting's words, on one line."""
-    entries = [(obs, policy(obs)) for obs in leader_observations(game)]
+    """A committed mechanism in the setting's words, on one line (a :class:`SampledTable`:
+    the observations it was asked about)."""
+    if isinstance(policy, SampledTable):
+        entries = [(policy.observations[key], a) for key, a in policy.actions.items()]
+    else:
+        entries = [(obs, policy(obs)) for obs in leader_observations(game)]
     return ", ".join(game.describe_mechanism(entries))
 
 
@@ -371,15 +405,16 @@ def heat_map(name: str, measured: dict[str, Any], path: Path) -> None:
         [[measured["table"][r][c].summary()["mean"] for c in columns] for r in row_names]
     )
     top = max(measured["optimum"], 1e-9)
+    bottom = min(0.0, float(means.min()))  # MSPM's values are minus a loss
     fig, ax = plt.subplots(figsize=(0.8 * len(columns) + 3.0, 0.45 * len(row_names) + 2.2))
-    image = ax.imshow(means, cmap="viridis", vmin=0.0, vmax=top, aspect="auto")
+    image = ax.imshow(means, cmap="viridis", vmin=bottom, vmax=top, aspect="auto")
     ax.set_xticks(range(len(columns)), columns, rotation=40, ha="right")
     ax.set_yticks(range(len(row_names)), row_names)
     ax.set_xlabel("evaluated against")
     ax.set_ylabel("trained against")
     for i in range(len(row_names)):
         for j in range(len(columns)):
-            color = "k" if means[i, j] > 0.6 * top else "w"
+            color = "k" if means[i, j] > bottom + 0.6 * (top - bottom) else "w"
             ax.text(j, i, f"{means[i, j]:.2f}", ha="center", va="center", color=color, fontsize=8)
     reference = measured["reference"]
     robust = (

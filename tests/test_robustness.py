@@ -340,3 +340,19 @@ def test_robustness_table_samples_continuous_mechanisms(tmp_path):
     assert "random search over 4 sampled mechanisms" in text
     learned = json.loads((tmp_path / "mechanisms.json").read_text())
     assert len(learned["matrix-design"]["population"]) == 2  # one per training seed
+
+
+def test_a_sampled_table_draws_each_observation_once_and_keeps_it():
+    sys.path.insert(0, str(ROOT / "benchmark"))
+    import robustness
+
+    game = robustness.game_of("mspm-pi")  # the leader acts several times per sub-game
+    policy = robustness.sampled_mechanism(game, np.random.default_rng(0))
+    assert isinstance(policy, robustness.SampledTable)
+    first = game.leader_observation(game.start(np.array([0, 1]), np.array([0, 0])))
+    action = policy(first)
+    assert game.leader_action_space.contains(action)
+    assert policy(first.copy()) is action and len(policy.actions) == 1
+    again = robustness.sampled_mechanism(game, np.random.default_rng(0))
+    np.testing.assert_array_equal(again(first), action)  # the same seed, the same table
+    assert robustness.mechanism_text(game, policy)  # the observations asked about
