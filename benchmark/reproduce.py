@@ -26,7 +26,7 @@ import os
 import platform
 import shlex
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -292,20 +292,30 @@ def _maintain(results) -> Verdict:
     return Verdict(measured, _met(pure.at_optimum) and _met(mixed.at_target))
 
 
+def _loss_text(name: str, s: Summary) -> str:
+    """``"<name>: loss IQM x [lo, hi] vs message-free y"`` (MSPM's leader value is minus the
+    welfare loss)."""
+    loss, message_free = s.value_iqm, -baseline_values(name)["message_free_spm"]
+    return (
+        f"{name}: loss IQM {0.0 - loss.value:.4f} [{0.0 - loss.high:.4f}, "
+        f"{0.0 - loss.low:.4f}] vs message-free {message_free:.4f}"
+    )
+
+
+def _with_results(names: Sequence[str], results) -> Iterator[tuple[str, Summary, list, int]]:
+    """``(name, summary, records, number of seeds)`` of each of ``names`` with results."""
+    for name in names:
+        if name in results:
+            summary, records = results[name]
+            yield name, summary, records, len(summary.seeds)
+
+
 def _mspm(names: Sequence[str]) -> Callable[..., Verdict]:
     def judge(results):
         parts, met = [], True
-        for name in names:
-            if name not in results:
-                continue
-            s, records = results[name]
-            n = len(s.seeds)
-            message_free = -baseline_values(name)["message_free_spm"]
-            loss = s.value_iqm
+        for name, s, records, n in _with_results(names, results):
             parts.append(
-                f"{name}: loss IQM {0.0 - loss.value:.4f} [{0.0 - loss.high:.4f}, "
-                f"{0.0 - loss.low:.4f}] vs "
-                f"message-free {message_free:.4f}; {_of(s.at_optimum, n)} seeds zero loss "
+                f"{_loss_text(name, s)}; {_of(s.at_optimum, n)} seeds zero loss "
                 f"±1e-3, {_of(optimal_equilibria(s, records), n)} of them in an equilibrium"
             )
             met &= _met(optimal_equilibria(s, records))
@@ -444,12 +454,7 @@ CERTIFIED_DEFAULT_LIMIT_S = 120.0
 def _mspm_certified(names: Sequence[str]) -> Callable[..., Verdict]:
     def judge(results):
         parts, met = [], True
-        for name in names:
-            if name not in results:
-                continue
-            s, records = results[name]
-            n = len(s.seeds)
-            message_free = -baseline_values(name)["message_free_spm"]
+        for name, s, records, n in _with_results(names, results):
             task = experiment_named(name).task
             limit = CERTIFIED_TIME_LIMIT_S.get(task, CERTIFIED_DEFAULT_LIMIT_S)
             fraction = certified_optima(s, records)
@@ -462,13 +467,10 @@ def _mspm_certified(names: Sequence[str]) -> Callable[..., Verdict]:
                 if best.size
                 else "no certified evaluation"
             )
-            loss = s.value_iqm
             at = "zero loss" if s.optimum == 0.0 else f"the minimum loss {-s.optimum:.4f}"
             parts.append(
-                f"{name}: loss IQM {0.0 - loss.value:.4f} [{0.0 - loss.high:.4f}, "
-                f"{0.0 - loss.low:.4f}] vs message-free {message_free:.4f}; "
-                f"{_of(fraction, n)} seeds at {at} ±1e-3 with every evaluation episode "
-                f"certified; median time to target "
+                f"{_loss_text(name, s)}; {_of(fraction, n)} seeds at {at} ±1e-3 with every "
+                f"evaluation episode certified; median time to target "
                 f"{'–' if median is None else f'{median:.1f} s'} (target ≤ {limit:g} s); "
                 f"{authors}"
             )
