@@ -179,6 +179,18 @@ class EconomicGame(abc.ABC):
         """
         return None
 
+    def follower_utility_bounds(self) -> tuple[float, float] | None:
+        """``(low, high)`` with ``low < high``: an interval holding every follower utility.
+
+        Follower models that need known utility bounds (EXP3, which rescales its rewards to
+        ``[0, 1]`` and rejects rewards outside the bounds) take them from here. Default
+        ``None``: the setting's follower utilities lie in the normalised ``[0, 1]``, which
+        such models then assume. Settings whose utilities can leave ``[0, 1]`` return
+        ``[0, 1]`` widened just enough to cover them, so that wherever they stay inside it
+        the bounds in force remain ``(0.0, 1.0)``.
+        """
+        return None
+
     def reward_phase_value(self, follower_actions: np.ndarray, leader: np.ndarray) -> float:
         """The leader's return of a reward phase, from its sub-games in order.
 

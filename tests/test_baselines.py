@@ -99,6 +99,18 @@ def test_mappo_smoke_box_actions_obs_critic_basic_pomdp(tmp_path):
     assert list(runs[0].glob("events.out.tfevents.*"))
 
 
+def test_mappo_smoke_exp3_in_matrix_design_takes_the_payments_into_its_bounds(tmp_path):
+    # Payments lift follower utilities to 1 + max_payment: EXP3 must take the game's bounds.
+    out = run(
+        "mappo.py",
+        *("--env-id", "StackelbergZoo/MatrixDesignPOMDP-v0", "--follower", "exp3"),
+        *("--total-timesteps", "256", "--num-envs", "4", "--num-steps", "16"),
+        *("--no-stop-at-optimum", "--no-save-model"),
+        cwd=tmp_path,
+    )
+    assert "-> payments" in out and "followers exp3" in out and "regret bound" in out
+
+
 @pytest.mark.slow
 def test_mappo_smoke_sync_vector_other_followers(tmp_path):
     out = run(

@@ -12,7 +12,7 @@ from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
 from stackelberg_zoo.envs.normal_form.game import NormalFormStackelberg
 from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP, batched_game
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
-from stackelberg_zoo.envs.pomdp.followers import RegretMatchingResponse
+from stackelberg_zoo.envs.pomdp.followers import Exp3Response, RegretMatchingResponse
 from stackelberg_zoo.envs.pomdp.streams import UniformStreams
 from stackelberg_zoo.envs.simple_allocation.game import SimpleAllocation
 
@@ -271,7 +271,23 @@ def test_every_follower_model_reports_what_the_single_pomdp_reports(followers, m
     """The core with diagnostics: each copy's end-of-phase report (strategy, rounds, exact
     BCCE gaps, regret certificate) equals the single POMDP's, as do rewards and phases, over
     three episodes (a copy's next episode draws on from the same generator)."""
-    game = make()
+    assert_reports_agree(make(), followers)
+
+
+@pytest.mark.parametrize("followers", ["exp3", Exp3Response(gamma=0.3, reward_play="sample")])
+@pytest.mark.parametrize(
+    "game",
+    [MatrixDesign(), MatrixDesign(charge_payments=True, max_payment=2.0)],
+    ids=["matrix_design", "md_charged"],
+)
+def test_exp3_in_matrix_design_reports_what_the_single_pomdp_reports(followers, game):
+    """EXP3 with the game's bounds (payments widen them): the same reports, certificates
+    (whose bound scales with the bounds' width) included, in both cores."""
+    assert_reports_agree(game, followers)
+
+
+def assert_reports_agree(game, followers):
+    """Two copies against two single POMDPs, three reports each: all agree."""
     kwargs = {"n_response": 40, "n_reward": 3, "diagnostics": True}
     rngs = [np.random.default_rng(s) for s in (0, 1)]
     pomdp = BatchedStackelbergPOMDP(game, len(rngs), followers, **kwargs)

@@ -325,16 +325,6 @@ def test_bad_follower_arguments_raise_naming_the_value(make, error, message):
         make()
 
 
-def test_exp3_rejects_utilities_outside_its_bounds():
-    from stackelberg_zoo.envs.matrix_design.game import MatrixDesign
-
-    pomdp = StackelbergPOMDP(MatrixDesign(), "exp3", n_response=10, n_reward=1)
-    pomdp.reset(np.random.default_rng(0))
-    with pytest.raises(ValueError, match="reward_bounds"):
-        for _ in range(10):
-            pomdp.step(np.array([5.0, 5.0]))
-
-
 def test_responder_outcome_interface_is_the_games_outcome():
     # The responder reads follower utilities from core.Outcome, nothing else.
     spec = FollowerSpec((1,), (2,), np.ones(1))

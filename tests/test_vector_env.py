@@ -323,12 +323,26 @@ MODELS = [
 ]
 
 
+EXP3_MODELS = [  # matrix design pays up to 10: EXP3 takes the game's bounds, (0, 11)
+    "exp3",
+    Exp3Response(gamma=0.3, reward_play="sample"),
+    PopulationResponse(members=(Exp3Response(reward_play="sample"), RegretMatchingResponse())),
+]
+MATRIX_DESIGN = ("matrix_design", {"n_response": 30, "n_reward": 2})
+
+
 def single_rounds(env):
     return env.unwrapped.pomdp.followers.rounds
 
 
-@pytest.mark.parametrize("followers", MODELS, ids=repr)
-@pytest.mark.parametrize(("setting", "kwargs"), MODEL_SETTINGS)
+@pytest.mark.parametrize(
+    ("followers", "setting", "kwargs"),
+    [
+        *((f, s, k) for s, k in MODEL_SETTINGS for f in MODELS),
+        *((f, *MATRIX_DESIGN) for f in EXP3_MODELS),
+    ],
+    ids=lambda value: None if isinstance(value, dict) else repr(value),
+)
 def test_every_follower_model_follows_the_single_env_step_for_step(followers, setting, kwargs):
     """Two copies, two whole episodes each: observations, rewards, critic states (the
     learners' features), round counts and the reward-phase strategies agree exactly."""
@@ -369,6 +383,7 @@ CERTIFIED = [
     ("mspm", {"protocol": "certified", "n_values": 3, "n_response": 60}),
     ("simple_allocation", {"protocol": "certified", "n_response": 30}),
     ("normal_form", {"protocol": "certified", "followers": "exp3", "n_response": 20}),
+    ("matrix_design", {"protocol": "certified", "followers": "exp3", "n_response": 20}),
     (
         "normal_form",
         {

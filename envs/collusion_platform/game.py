@@ -217,6 +217,21 @@ class CollusionPlatform(EconomicGame):
         both = self.profit_table[:, :, self.n_prices - 1]  # the highest threshold shows both
         return (both[:, :, 0].mean(axis=1)[None, :], both[:, :, 1].mean(axis=0)[None, :])
 
+    def follower_utility_bounds(self) -> tuple[float, float]:
+        """``(min(0, min π), max(1, max π))`` over the profit table ``π`` (``profit_table``).
+
+        A seller's utility is an entry of the profit table, so it lies in ``[min π, max π]``;
+        this is that interval widened to cover ``[0, 1]`` (the normalised default of
+        :meth:`EconomicGame.follower_utility_bounds`). It is ``(0.0, 1.0)`` with the default
+        market (profits in ``[0, 0.43]``); wider where prices fall below ``cost`` (losses) or
+        margins exceed 1.
+
+        >>> CollusionPlatform().follower_utility_bounds()
+        (0.0, 1.0)
+        """
+        profits = self.profit_table
+        return min(0.0, float(profits.min())), max(1.0, float(profits.max()))
+
     def reward_phase_value(self, follower_actions, leader) -> float:
         """The mean surplus over the first cycle of reward-phase price profiles."""
         return first_cycle_mean(follower_actions, leader)

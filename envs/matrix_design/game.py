@@ -477,6 +477,24 @@ class MatrixDesign(EconomicGame):
             },
         )
 
+    # -- the Stackelberg POMDP's hooks -------------------------------------------------------
+
+    def follower_utility_bounds(self) -> tuple[float, float]:
+        """``(min(0, min u), max(1, max u + max_payment))``: every follower utility lies in it.
+
+        Follower ``i``'s utility is ``u_i(a) + p_i`` with the payment ``p_i`` clipped into
+        ``[0, max_payment]`` (per follower and profile; ``charge_payments`` changes only the
+        leader's reward), so it lies in ``[min u, max u + max_payment]`` over both followers'
+        base utilities ``u``; this is that interval widened to cover ``[0, 1]`` (the normalised
+        default of :meth:`EconomicGame.follower_utility_bounds`). With the default game
+        (normalised, largest entry 1) it is ``(0.0, 1.0 + max_payment)``: ``(0.0, 11.0)``.
+
+        >>> MatrixDesign().follower_utility_bounds()
+        (0.0, 11.0)
+        """
+        low = min(0.0, float(self.base_payoffs.min()))
+        return low, max(1.0, float(self.base_payoffs.max()) + self.max_payment)
+
     # -- what trainers print and save (see EconomicGame) -------------------------------------
 
     @property

@@ -359,6 +359,24 @@ class NormalFormStackelberg(EconomicGame):
             },
         )
 
+    # -- the Stackelberg POMDP's hooks -------------------------------------------------------
+
+    def follower_utility_bounds(self) -> tuple[float, float]:
+        """``(min(0, min B), max(1, max B))`` over the follower's (normalised) payoffs ``B``.
+
+        The follower's utility is an entry of ``B`` (pure mode) or a mix of one column's
+        entries (mixed mode), so it lies in ``[min B, max B]``; this is that interval widened
+        to cover ``[0, 1]`` (the normalised default of
+        :meth:`EconomicGame.follower_utility_bounds`). It is ``(0.0, 1.0)`` for every named
+        game and for any table normalised into ``[0, 1]``; wider for tables with negative
+        entries or ``normalize=False``.
+
+        >>> NormalFormStackelberg("escape").follower_utility_bounds()
+        (0.0, 1.0)
+        """
+        payoffs = self.follower_payoffs
+        return min(0.0, float(payoffs.min())), max(1.0, float(payoffs.max()))
+
     # -- what trainers print and save (see EconomicGame) -------------------------------------
 
     def observation_fields(self, observation: Any) -> dict[str, Any]:

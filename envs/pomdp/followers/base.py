@@ -56,12 +56,16 @@ class FollowerSpec:
         initial_values: Per follower ``[T_i, A_i]`` the setting's starting values for
             value-based learners (the game's ``follower_initial_values()``), read-only;
             ``None`` if it prescribes none.
+        utility_bounds: ``(low, high)``, ``low < high``, an interval holding every follower
+            utility (the game's ``follower_utility_bounds()``), as floats; ``None`` if the
+            setting states none (its utilities lie in ``[0, 1]``).
     """
 
     n_types: tuple[int, ...]
     n_actions: tuple[int, ...]
     prior: np.ndarray
     initial_values: tuple[np.ndarray, ...] | None = None
+    utility_bounds: tuple[float, float] | None = None
     _cdf: np.ndarray = field(init=False, repr=False)
     _cdf_list: list[float] = field(init=False, repr=False)
     _profiles: np.ndarray = field(init=False, repr=False)
@@ -96,6 +100,9 @@ class FollowerSpec:
                     f"{[v.tolist() for v in values]}"
                 )
             object.__setattr__(self, "initial_values", tuple(read_only(v) for v in values))
+        if self.utility_bounds is not None:
+            bounds = check_bounds("utility_bounds", self.utility_bounds)
+            object.__setattr__(self, "utility_bounds", bounds)
         flat = prior.ravel()
         object.__setattr__(self, "_cdf", np.cumsum(flat))
         object.__setattr__(self, "_cdf_list", self._cdf.tolist())
@@ -111,8 +118,13 @@ class FollowerSpec:
     @classmethod
     def of(cls, game) -> FollowerSpec:
         """The follower spec of an :class:`~stackelberg_zoo.envs.core.EconomicGame`."""
-        values = game.follower_initial_values()
-        return cls(tuple(game.n_types), tuple(game.n_follower_actions), game.prior, values)
+        return cls(
+            tuple(game.n_types),
+            tuple(game.n_follower_actions),
+            game.prior,
+            game.follower_initial_values(),
+            game.follower_utility_bounds(),
+        )
 
     @property
     def n_followers(self) -> int:
@@ -193,6 +205,17 @@ def check_reward_play(value) -> None:
     """Raise ``ValueError`` unless ``value`` is one of :data:`REWARD_PLAY`."""
     if value not in REWARD_PLAY:
         raise ValueError(f"reward_play must be one of {REWARD_PLAY}, got {value!r}")
+
+
+def check_bounds(name: str, value) -> tuple[float, float]:
+    """``value`` as ``(low, high)`` floats, finite with ``low < high``; else ``ValueError``."""
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low = high = math.nan
+    if isinstance(value, str) or not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise ValueError(f"{name} must be (low, high) with low < high, got {value!r}")
+    return low, high
 
 
 def check_positive(name: str, value, upper: float | None = None) -> None:

@@ -3,19 +3,22 @@
 Each round draws a type profile and each follower samples its action from its realised
 type's learner; the followers learn only their own realised utility
 (:class:`~stackelberg_zoo.equilibrium.learners.Exp3`, which needs known reward bounds and
-rejects utilities outside them). The counterfactual gains they never see are recomputed for
+rejects utilities outside them; by default the setting's, the game's
+``follower_utility_bounds()``). The counterfactual gains they never see are recomputed for
 the regret certificate only, from the induced game of the committed policy.
 """
 
 from __future__ import annotations
 
-import math
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 
 from stackelberg_zoo.envs.pomdp.followers.base import (
+    FollowerSpec,
     ResponseAlgorithm,
+    check_bounds,
     check_positive,
     check_reward_play,
     sample_row,
@@ -30,6 +33,9 @@ from stackelberg_zoo.envs.pomdp.followers.learning import LearnerResponder
 from stackelberg_zoo.equilibrium import bounds
 from stackelberg_zoo.equilibrium.arrays import read_only
 from stackelberg_zoo.equilibrium.learners import Exp3
+
+DEFAULT_REWARD_BOUNDS = (0.0, 1.0)
+"""The bounds EXP3 assumes where neither the user nor the setting states any."""
 
 
 class BanditResponder(LearnerResponder):
@@ -109,17 +115,24 @@ class BanditResponder(LearnerResponder):
 class Exp3Response(ResponseAlgorithm):
     """EXP3 followers: bandit feedback, one response query per round (``"exp3"``).
 
+    EXP3 rescales its rewards to ``[0, 1]`` with known bounds and rejects rewards outside
+    them. By default it takes them from the setting (the game's ``follower_utility_bounds()``,
+    carried by :class:`~.base.FollowerSpec` as ``utility_bounds``): ``(0.0, 1.0)``
+    wherever the followers' utilities are normalised, wider in matrix design, whose payments
+    add up to ``max_payment`` to them (``(0.0, 11.0)`` in the default game).
+
     Args:
         gamma: Exploration rate in ``(0, 1]``.
         eta: Step; default ``gamma / N``.
         reward_bounds: ``(low, high)`` range of the follower utilities (rewards outside it
-            raise ``ValueError``); ``(0, 1)`` fits every setting but matrix design.
+            raise ``ValueError``), overriding the setting's; ``None`` (the default): the
+            setting's bounds, or ``(0.0, 1.0)`` where it states none.
         reward_play: ``"argmax"``, ``"sample"`` or ``"empirical"``.
     """
 
     gamma: float = 0.1
     eta: float | None = None
-    reward_bounds: tuple[float, float] = (0.0, 1.0)
+    reward_bounds: tuple[float, float] | None = None
     reward_play: str = "argmax"
     name = "exp3"
 
@@ -127,31 +140,62 @@ class Exp3Response(ResponseAlgorithm):
         check_positive("gamma", self.gamma, upper=1.0)
         if self.eta is not None:
             check_positive("eta", self.eta)
-        low, high = self.reward_bounds
-        if not (math.isfinite(low) and math.isfinite(high) and low < high):
-            raise ValueError(
-                f"reward_bounds must be (low, high) with low < high, got {self.reward_bounds!r}"
-            )
+        if self.reward_bounds is not None:
+            check_bounds("reward_bounds", self.reward_bounds)
         check_reward_play(self.reward_play)
+
+    def bounds_in_force(self, spec: FollowerSpec) -> tuple[float, float]:
+        """The reward bounds the learners use on ``spec``'s followers.
+
+        ``reward_bounds`` if given, else the setting's ``spec.utility_bounds``, else
+        ``(0.0, 1.0)``.
+        """
+        if self.reward_bounds is not None:
+            return check_bounds("reward_bounds", self.reward_bounds)
+        if spec.utility_bounds is not None:
+            return spec.utility_bounds
+        return DEFAULT_REWARD_BOUNDS
 
     def build(self, spec, n_response):
         """A bandit responder with one EXP3 learner per (follower, type)."""
-        pairs = zip(spec.n_types, spec.n_actions, strict=True)
-        learners = [self.learner((t,), a) for t, a in pairs]
-        return BanditResponder(spec, n_response, learners, self.reward_play, self.regret_bound)
+        make = functools.partial(self.learner, reward_bounds=self.bounds_in_force(spec))
+        learners = [make((t,), a) for t, a in zip(spec.n_types, spec.n_actions, strict=True)]
+        bound_fn = functools.partial(self.regret_bound, reward_bounds=learners[0].reward_bounds)
+        return BanditResponder(spec, n_response, learners, self.reward_play, bound_fn)
 
-    def regret_bound(self, rounds: int, n_actions: int, payoff_range: float) -> float:
+    def regret_bound(
+        self,
+        rounds: int,
+        n_actions: int,
+        payoff_range: float,
+        reward_bounds: tuple[float, float] | None = None,
+    ) -> float:
         """:func:`~stackelberg_zoo.equilibrium.bounds.exp3_bound` (expected).
 
-        The range is ``reward_bounds``' width, whatever ``payoff_range``.
+        The range is the width of the learners' ``reward_bounds`` (the bounds in force, which
+        the responders pass; default: this description's ``reward_bounds``, or ``(0, 1)``),
+        whatever ``payoff_range``: EXP3's guarantee is in the units it rescales by.
         """
-        low, high = self.reward_bounds
+        if reward_bounds is None:
+            reward_bounds = self.reward_bounds or DEFAULT_REWARD_BOUNDS
+        low, high = reward_bounds
         return bounds.exp3_bound(rounds, n_actions, self.gamma, high - low)
 
-    def learner(self, batch_shape: tuple[int, ...], n_actions: int) -> Exp3:
-        """EXP3 learners with these hyperparameters."""
+    def learner(
+        self,
+        batch_shape: tuple[int, ...],
+        n_actions: int,
+        reward_bounds: tuple[float, float] | None = None,
+    ) -> Exp3:
+        """EXP3 learners with these hyperparameters.
+
+        ``reward_bounds``: the bounds in force (:meth:`bounds_in_force`); default this
+        description's ``reward_bounds``, or ``(0, 1)``.
+        """
+        if reward_bounds is None:
+            reward_bounds = self.reward_bounds or DEFAULT_REWARD_BOUNDS
         return Exp3(
-            batch_shape, n_actions, gamma=self.gamma, eta=self.eta, reward_bounds=self.reward_bounds
+            batch_shape, n_actions, gamma=self.gamma, eta=self.eta, reward_bounds=reward_bounds
         )
 
     @property
@@ -161,6 +205,8 @@ class Exp3Response(ResponseAlgorithm):
 
     def batched(self, spec, n_response, num_envs, draw, record):
         """Bandit rounds for ``num_envs`` copies (reward play ``"argmax"`` or ``"sample"``)."""
+        in_force = self.bounds_in_force(spec)
+        make = functools.partial(self.learner, reward_bounds=in_force)
         return BatchedBandit(
             spec,
             n_response,
@@ -168,12 +214,12 @@ class Exp3Response(ResponseAlgorithm):
             draw,
             record,
             learners=[
-                learner_columns(self.learner, num_envs, t, a)
+                learner_columns(make, num_envs, t, a)
                 for t, a in zip(spec.n_types, spec.n_actions, strict=True)
             ],
             queries_per_round=1,
             reward_play=self.reward_play,
-            bound_fn=self.regret_bound,
+            bound_fn=functools.partial(self.regret_bound, reward_bounds=in_force),
             bound_kind="expected",
             description=repr(self),
         )
