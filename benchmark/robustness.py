@@ -144,18 +144,9 @@ def sampled_mechanism(game: EconomicGame, rng: np.random.Generator) -> TablePoli
     )
 
 
-def exp3_bounds(game: EconomicGame | None) -> tuple[float, float]:
-    """EXP3's reward bounds in ``game``: ``(0, 1)`` (every normalised payoff table here), and
-    in matrix design ``(min(0, min u), 1 + max_payment)``, since payments are added to the
-    followers' utilities."""
-    if game is None or not hasattr(game, "max_payment"):
-        return (0.0, 1.0)
-    return (min(0.0, float(game.base_payoffs.min())), 1.0 + float(game.max_payment))
-
-
 def models(reward_play: str, game: EconomicGame | None = None) -> dict[str, ResponseAlgorithm]:
-    """The columns: label -> follower model (learners with ``reward_play``; EXP3 with the
-    reward bounds of ``game``, :func:`exp3_bounds`).
+    """The columns: label -> follower model (learners with ``reward_play``; EXP3 takes the
+    setting's utility bounds itself, ``game.follower_utility_bounds()``).
 
     Best response is left out where the mechanisms are sampled and there are several
     followers (matrix design): it needs a pure Bayes-Nash equilibrium of the induced game,
@@ -168,7 +159,7 @@ def models(reward_play: str, game: EconomicGame | None = None) -> dict[str, Resp
         "hedge": HedgeResponse(reward_play=reward_play),
         "regret matching": RegretMatchingResponse(reward_play=reward_play),
         "rm+": RegretMatchingResponse(plus=True, reward_play=reward_play),
-        "exp3": Exp3Response(reward_play=reward_play, reward_bounds=exp3_bounds(game)),
+        "exp3": Exp3Response(reward_play=reward_play),
         "best response": BestResponse(),
     }
     if game is not None and not enumerable(game) and game.n_followers > 1:
