@@ -557,7 +557,7 @@ def test_certified_judge_counts_certified_optima_and_the_authors_statistic():
     certified = "1/3 seeds at zero loss ±1e-3 with every evaluation episode certified"
     assert certified in verdict.measured
     assert "median time to target 50.0 s (target ≤ 120 s)" in verdict.measured
-    assert f"mean loss {-best.mean():.4f} ± {se:.4f} (s.e., 3 seeds)" in verdict.measured
+    assert f"mean loss {0.0 - best.mean():.4f} ± {se:.4f} (s.e., 3 seeds)" in verdict.measured
     assert verdict.met is False
     good = [certified_run(name, k, 0.0, [1.0] * 3, [-0.1, 0.0, 0.0], (30, 60.0)) for k in (1, 2)]
     assert reproduce._mspm_certified((name,))({name: (sweep.summarize(name, good), good)}).met
