@@ -10,16 +10,17 @@ fraction of (training seed, follower seed) evaluations at the exact optimum (wit
 Training is random search over committed mechanisms (the algorithm of
 `baselines/random_search.py`, run here in process so that a row can be any follower model
 with any hyperparameters): POMDP episodes, each with a fresh uniformly random committed
-mechanism, scored by its episode return against the row's model; the best return wins.
-Where the mechanisms can be enumerated (pure commitments, simple allocation's tables) each
-episode draws one of them (`--train-episodes` episodes); where the leader's committed actions
-are continuous (mixed commitments, matrix design's payments) each draws every observation's
-action uniformly from the leader's action space (`--sampled-episodes` episodes). Evaluation
-is exact (`stackelberg_zoo.envs.evaluation.evaluate_policy`): the same follower seeds for
-every mechanism. The upper bound of every enumerable row is the exact robust reference
-(`robust_reference`: every committed mechanism against every column model on the same
-seeds): a trained mechanism's worst column is at most its pure value, and the worst column
-of a cell average is at most its lottery value. Continuous settings have no such reference.
+mechanism, scored by its episode return against the row's model; the best return wins. Where
+the mechanisms can be enumerated (pure commitments, simple allocation's tables) each episode
+draws one of them (`--train-episodes` episodes); where the leader's committed actions are
+continuous (mixed commitments, matrix design's payments, MSPM's prices) each draws every
+observation's action uniformly from the leader's action space (`--sampled-episodes`
+episodes). Evaluation is exact (`stackelberg_zoo.envs.evaluation.evaluate_policy`): the same
+follower seeds for every mechanism. The upper bound of every enumerable row is the exact
+robust reference (`robust_reference`: every committed mechanism against every column model
+on the same seeds): a trained mechanism's worst column is at most its pure value, and the
+worst column of a cell average is at most its lottery value. Continuous settings have no
+such reference.
 
     python benchmark/robustness.py                                   # the demo, 3 seeds
     python benchmark/robustness.py --train-seeds 10 --eval-seeds 10  # the table's figures
@@ -81,8 +82,8 @@ committed mechanisms to enumerate (the normal forms' pure commitments, 3 each, a
 allocation's ``message -> item`` tables, 3, 9 and 27), hence an exact robust reference; the
 last four commit to continuous actions (mixed rows, payments, prices), sampled. MSPM's leader
 acts several times per sub-game, so its sampled tables are filled as they are consulted
-(:class:`SampledTable`); of its instances only PI is here (an episode of its 1,000 response
-sub-games takes ~0.07 s, so one setting costs ~20 min at 10 x 10 seeds). Not here: the
+(:class:`SampledTable`); of its instances only PI is here (its episodes of 1,000 response
+sub-games make it the table's slowest setting). Not here: the
 collusion platform, whose sellers are Q-learners, not one of the columns' models."""
 
 POPULATION_MIX = ("mw eps=0.01", "mw eps=0.1", "hedge", "regret matching")
