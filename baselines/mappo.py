@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
 from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.pomdp.certify import response_gap
+from stackelberg_zoo.envs.pomdp.certify import certification_summary, response_value
 from stackelberg_zoo.envs.pomdp.followers import (
     MultiplicativeWeightsResponse,
     follower_models,
@@ -573,29 +573,6 @@ class Evaluation:
         return math.isnan(self.certification_rate) or self.certification_rate == 1.0
 
 
-def certified_fields(certifications: list) -> dict[str, float]:
-    """`Evaluation`'s certification fields from the episodes' `CertificationResult`s (none:
-    the `paper` protocol, nan)."""
-    if not certifications:
-        return {}
-    return {
-        "certification_rate": float(np.mean([c.certified for c in certifications])),
-        "certification_gap": float(np.mean([c.gap for c in certifications])),
-        "extra_updates": float(np.mean([c.extra_updates for c in certifications])),
-    }
-
-
-def response_value(induced, certification) -> tuple[float, float]:
-    """The exact leader value and the followers' largest interim gap of a certified response
-    `q(a | θ)` (the episode's `CertificationResult`) in the induced game."""
-    followers = induced.followers
-    prior = followers.prior
-    q = certification.response
-    mu = prior.reshape(prior.shape + (1,) * prior.ndim) * q
-    gap = response_gap(followers.payoffs, prior, q, "interim")
-    return float(np.sum(mu * induced.leader_payoffs)), gap
-
-
 def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation:
     """Play `episodes` POMDP episodes with the greedy committed policy and evaluate it exactly."""
     pomdp = env.unwrapped
@@ -615,7 +592,7 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
         returns.append(total)
         if report.certification is not None:  # certified protocol: its (correlated) response
             certifications.append(report.certification)
-            value, gain = response_value(induced, report.certification)
+            value, gain = response_value(induced, report.certification.response)
             values.append(value)
             gains.append(gain)
         else:
@@ -635,7 +612,7 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
         strategies=strategies,
         policy=policy,
         model={name: value.detach().clone() for name, value in agent.state_dict().items()},
-        **certified_fields(certifications),
+        **certification_summary(certifications),
     )
 
 

@@ -21,6 +21,7 @@ from stackelberg_zoo.envs.core import (
     Reference,
     aggregates_reward_phase,
     induced_bayesian_game,
+    leader_value,
 )
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
 from stackelberg_zoo.envs.mspm.reference import mspm_reference
@@ -28,8 +29,11 @@ from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.certify import (
     CANDIDATES,
     Certification,
+    CertificationResult,
+    certification_summary,
     product_conditional,
     response_gap,
+    response_value,
 )
 from stackelberg_zoo.envs.pomdp.episode import StackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.exact_reward import exact_reward_plan
@@ -406,3 +410,37 @@ def test_a_sync_vector_env_runs_the_certified_protocol():
             assert infos["extension"][b] == info["extension"]
             ended[b] = done
     vector.close()
+
+
+def test_response_value_of_a_product_response_is_the_leader_value():
+    game = SequentialPriceMechanism("pi", n_messages=2)
+    induced = induced_bayesian_game(game, mspm_reference(game).optimal_policy)
+    rng = np.random.default_rng(0)
+    strategies = [rng.dirichlet(np.ones(a), size=t) for t, a in
+                  zip(game.n_types, game.n_follower_actions, strict=True)]  # fmt: skip
+    value, gap = response_value(induced, product_conditional(strategies))
+    assert value == pytest.approx(leader_value(induced, strategies), abs=1e-12)
+    interim = response_gap(
+        induced.followers.payoffs, game.prior, product_conditional(strategies), "interim"
+    )
+    assert gap == interim
+    # a correlated response: the value is the prior- and response-weighted sum, by brute force
+    joint = rng.dirichlet(np.ones(int(np.prod(game.n_follower_actions))), size=game.n_types)
+    conditional = joint.reshape(game.n_types + game.n_follower_actions)
+    expected = sum(
+        game.prior[types] * conditional[types + actions] * induced.leader_payoffs[types + actions]
+        for types in np.ndindex(*game.n_types)
+        for actions in np.ndindex(*game.n_follower_actions)
+    )
+    assert response_value(induced, conditional)[0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_certification_summary_averages_the_episodes():
+    def result(certified, gap, extra):
+        return CertificationResult(certified, "last_mixed", gap, extra, {}, np.zeros(1))
+
+    summary = certification_summary([result(True, 0.01, 0), result(False, 0.07, 10)])
+    assert summary == pytest.approx(
+        {"certification_rate": 0.5, "certification_gap": 0.04, "extra_updates": 5.0}
+    )
+    assert certification_summary([]) == {}  # the paper protocol: nothing certified

@@ -27,13 +27,13 @@ from __future__ import annotations
 import math
 import numbers
 import string
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from stackelberg_zoo.envs.core import EconomicGame, play
+from stackelberg_zoo.envs.core import EconomicGame, InducedGame, play
 from stackelberg_zoo.envs.pomdp.followers import FollowerSpec
 from stackelberg_zoo.equilibrium.arrays import read_only
 from stackelberg_zoo.equilibrium.games import BayesianGame
@@ -144,6 +144,38 @@ def response_gap(payoffs: np.ndarray, prior: np.ndarray, conditional: np.ndarray
         return float(np.max(report.agent_form))
     interim = float(np.max(report.max_interim))
     return max(0.0, interim) if notion == "authors" else interim
+
+
+def response_value(induced: InducedGame, conditional: np.ndarray) -> tuple[float, float]:
+    """The exact leader value and the followers' largest interim gap of a response.
+
+    The response ``q(a | θ)`` may be correlated; the game is the induced game of a committed
+    policy. The value is ``Σ_θ,a p(θ) q(a | θ) u_L(θ, a)``; with independent strategies
+    (:func:`product_conditional`) it is :func:`~stackelberg_zoo.envs.core.leader_value`.
+
+    Args:
+        induced: The induced game (:func:`~stackelberg_zoo.envs.core.induced_bayesian_game`).
+        conditional: ``[T_1..T_n, A_1..A_n]`` the response, e.g. a
+            :class:`CertificationResult`'s ``response``.
+    """
+    prior = induced.followers.prior
+    mu = prior.reshape(prior.shape + (1,) * prior.ndim) * conditional
+    gap = response_gap(induced.followers.payoffs, prior, conditional, "interim")
+    return float(np.sum(mu * induced.leader_payoffs)), gap
+
+
+def certification_summary(certifications: Sequence[CertificationResult]) -> dict[str, float]:
+    """The episodes' certification rate, mean gap and mean extra updates, by those names.
+
+    ``{}`` for no episode: the paper protocol certifies nothing.
+    """
+    if not certifications:
+        return {}
+    return {
+        "certification_rate": float(np.mean([c.certified for c in certifications])),
+        "certification_gap": float(np.mean([c.gap for c in certifications])),
+        "extra_updates": float(np.mean([c.extra_updates for c in certifications])),
+    }
 
 
 class Certifier:
