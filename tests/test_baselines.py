@@ -6,47 +6,23 @@ path (its training loop sits under ``if __name__ == "__main__"``, so loading run
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
 import pytest
 import torch
+from trainer_scripts import BASELINES, load_trainer, run_trainer
 
 from stackelberg_zoo.envs.pomdp.followers import MultiplicativeWeightsResponse
 
-ROOT = Path(__file__).resolve().parents[1]
-BASELINES = ROOT / "baselines"
 TRAINERS = ("mappo.py", "random_search.py", "ippo_simultaneous.py")
-
-
-def load(name: str):
-    """Import a trainer file by path as a module (without running its main block)."""
-    spec = importlib.util.spec_from_file_location(f"_trainer_{name[:-3]}", BASELINES / name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def mappo():
-    return load("mappo.py")
-
-
-def run(trainer: str, *flags: str, cwd: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, str(BASELINES / trainer), "--no-progress-bar", *flags],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
+    return load_trainer("mappo.py", "_trainer_")
 
 
 # -- end to end ---------------------------------------------------------------------------------
@@ -73,7 +49,7 @@ def test_help_of_every_trainer(tmp_path):
 
 @pytest.mark.slow
 def test_mappo_smoke_escape_state_critic(tmp_path):
-    out = run(
+    out = run_trainer(
         "mappo.py",
         *("--total-timesteps", "2048", "--num-envs", "4", "--num-steps", "101"),
         *("--no-stop-at-optimum", "--env-kwargs", '{"game": "escape"}'),
@@ -84,7 +60,7 @@ def test_mappo_smoke_escape_state_critic(tmp_path):
 
 
 def test_mappo_smoke_box_actions_obs_critic_basic_pomdp(tmp_path):
-    out = run(
+    out = run_trainer(
         "mappo.py",
         *("--env-id", "StackelbergZoo/MatrixDesignPOMDP-v0", "--env-kwargs", "{}"),
         *("--total-timesteps", "1024", "--num-envs", "4", "--num-steps", "62"),
@@ -101,7 +77,7 @@ def test_mappo_smoke_box_actions_obs_critic_basic_pomdp(tmp_path):
 
 def test_mappo_smoke_exp3_in_matrix_design_takes_the_payments_into_its_bounds(tmp_path):
     # Payments lift follower utilities to 1 + max_payment: EXP3 must take the game's bounds.
-    out = run(
+    out = run_trainer(
         "mappo.py",
         *("--env-id", "StackelbergZoo/MatrixDesignPOMDP-v0", "--follower", "exp3"),
         *("--total-timesteps", "256", "--num-envs", "4", "--num-steps", "16"),
@@ -113,7 +89,7 @@ def test_mappo_smoke_exp3_in_matrix_design_takes_the_payments_into_its_bounds(tm
 
 @pytest.mark.slow
 def test_mappo_smoke_sync_vector_other_followers(tmp_path):
-    out = run(
+    out = run_trainer(
         "mappo.py",
         *("--env-id", "StackelbergZoo/SimpleAllocationPOMDP-v0"),
         *("--env-kwargs", '{"n_messages": 2, "n_response": 20, "n_reward": 5}'),
@@ -126,7 +102,7 @@ def test_mappo_smoke_sync_vector_other_followers(tmp_path):
 
 @pytest.mark.slow
 def test_mappo_smoke_mspm(tmp_path):
-    out = run(
+    out = run_trainer(
         "mappo.py",
         *("--env-id", "StackelbergZoo/MspmPOMDP-v0"),
         *("--env-kwargs", '{"values": "pi", "n_response": 40, "n_reward": 10}'),
@@ -150,12 +126,14 @@ def test_followers_of_applies_mw_eps_to_mw_only(mappo):
 
 @pytest.mark.slow
 def test_mappo_reaches_escape_optimum(tmp_path):
-    out = run("mappo.py", "--env-kwargs", '{"game": "escape"}', "--no-save-model", cwd=tmp_path)
+    out = run_trainer(
+        "mappo.py", "--env-kwargs", '{"game": "escape"}', "--no-save-model", cwd=tmp_path
+    )
     assert "TARGET REACHED" in out and "leader commits to row 2" in out
 
 
 def test_random_search_smoke(tmp_path):
-    out = run(
+    out = run_trainer(
         "random_search.py",
         *("--env-id", "StackelbergZoo/SimpleAllocationPOMDP-v0", "--env-kwargs", "{}"),
         *("--total-timesteps", "2048", "--num-envs", "4", "--no-stop-at-optimum"),
@@ -166,7 +144,7 @@ def test_random_search_smoke(tmp_path):
 
 
 def test_ippo_smoke(tmp_path):
-    out = run(
+    out = run_trainer(
         "ippo_simultaneous.py",
         *("--env-id", "stackelberg/simple-allocation-v0", "--env-kwargs", '{"n_messages": 2}'),
         *("--total-timesteps", "256", "--num-envs", "4", "--num-steps", "16"),
@@ -178,7 +156,7 @@ def test_ippo_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_ippo_smoke_mixed_leader(tmp_path):
-    out = run(
+    out = run_trainer(
         "ippo_simultaneous.py",
         *("--env-kwargs", '{"game": "maintain", "mixed_leader": true}'),
         *("--total-timesteps", "128", "--num-envs", "4", "--num-steps", "8", "--no-save-model"),

@@ -6,7 +6,6 @@ first); the start-up, signal and replay behaviour runs the scripts in subprocess
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
 import subprocess
@@ -14,25 +13,17 @@ import sys
 from pathlib import Path
 
 import pytest
+from trainer_scripts import BASELINES, load_trainer
 
 from stackelberg_zoo.envs.registry import BUILTIN_SETTINGS
-
-ROOT = Path(__file__).resolve().parents[1]
-BASELINES = ROOT / "baselines"
-
-
-def load(name: str):
-    """Import a trainer file by path as a module (without running its main block)."""
-    spec = importlib.util.spec_from_file_location(f"_cli_{name[:-3]}", BASELINES / name)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def trainers():
-    return {name: load(f"{name}.py") for name in ("mappo", "random_search", "ippo_simultaneous")}
+    return {
+        name: load_trainer(f"{name}.py", "_cli_")
+        for name in ("mappo", "random_search", "ippo_simultaneous")
+    }
 
 
 def parse(module, argv, monkeypatch):

@@ -7,7 +7,6 @@ end-to-end runs use subprocesses.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import subprocess
@@ -17,32 +16,22 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
+from trainer_scripts import BASELINES, load_trainer, run_trainer
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the ids)
 
-ROOT = Path(__file__).resolve().parents[1]
-BASELINES = ROOT / "baselines"
 MSPM = "StackelbergZoo/MspmPOMDP-v0"
 PI = '{"values": "pi", "n_messages": 2}'
 
 
-def load(name: str):
-    """Import a trainer file by path as a module (without running its main block)."""
-    spec = importlib.util.spec_from_file_location(f"_protocol_{name}", BASELINES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses resolve their annotations through it
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def mappo():
-    return load("mappo")
+    return load_trainer("mappo.py", "_protocol_")
 
 
 @pytest.fixture(scope="module")
 def random_search():
-    return load("random_search")
+    return load_trainer("random_search.py", "_protocol_")
 
 
 def parse(module, argv, monkeypatch):
@@ -205,18 +194,6 @@ def test_uncertified_evaluation_never_reaches_the_target(mappo, random_search):
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def run(trainer: str, *flags: str, cwd: Path) -> str:
-    result = subprocess.run(
-        [sys.executable, str(BASELINES / trainer), "--no-progress-bar", *flags],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout
-
-
 def scalars(run_dir: Path) -> set[str]:
     """The scalar tags of a run's TensorBoard event file."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
@@ -227,7 +204,7 @@ def scalars(run_dir: Path) -> set[str]:
 
 
 def test_tiny_certified_mappo_run_logs_certification(tmp_path):
-    out = run(
+    out = run_trainer(
         "mappo.py",
         *("--env-id", MSPM, "--env-kwargs", PI, "--protocol", "certified"),
         *("--total-timesteps", "1024", "--num-envs", "4", "--num-steps", "128"),
@@ -243,7 +220,7 @@ def test_tiny_certified_mappo_run_logs_certification(tmp_path):
 
 
 def test_random_search_certified_pi_reaches_zero_loss(tmp_path):
-    out = run(
+    out = run_trainer(
         "random_search.py",
         *("--env-id", MSPM, "--env-kwargs", PI, "--protocol", "certified", "--seed", "1"),
         *("--total-timesteps", "200000"),
