@@ -40,8 +40,8 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 import stackelberg_zoo.envs  # noqa: F401  (registers the StackelbergZoo/... ids)
-from stackelberg_zoo.envs.core import format_array, induced_bayesian_game, leader_value
-from stackelberg_zoo.envs.pomdp.certify import certification_summary, response_value
+from stackelberg_zoo.envs.core import format_array, induced_bayesian_game
+from stackelberg_zoo.envs.pomdp.certify import certification_summary, report_value
 from stackelberg_zoo.envs.pomdp.followers import (
     MultiplicativeWeightsResponse,
     follower_models,
@@ -49,7 +49,6 @@ from stackelberg_zoo.envs.pomdp.followers import (
 )
 from stackelberg_zoo.envs.pomdp.step import Phase
 from stackelberg_zoo.envs.registry import Setting, settings
-from stackelberg_zoo.equilibrium.gaps import bne_gap
 
 
 @dataclass
@@ -590,15 +589,11 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int) -> Evaluation
         report = pomdp.pomdp.report  # the response phase's report
         strategies = tuple(report.strategy)
         returns.append(total)
-        if report.certification is not None:  # certified protocol: its (correlated) response
+        value, gain = report_value(induced, report)  # certified: its (correlated) response
+        values.append(value)
+        gains.append(gain)
+        if report.certification is not None:
             certifications.append(report.certification)
-            value, gain = response_value(induced, report.certification.response)
-            values.append(value)
-            gains.append(gain)
-        else:
-            values.append(leader_value(induced, list(strategies)))
-            interim = bne_gap(induced.followers, list(strategies)).interim
-            gains.append(max(float(np.nanmax(row)) for row in interim))
         if report.gaps is not None:
             gaps.append(float(np.max(report.gaps.ex_ante)))
         if report.certificate is not None:

@@ -32,6 +32,7 @@ from stackelberg_zoo.envs.pomdp.certify import (
     CertificationResult,
     certification_summary,
     product_conditional,
+    report_value,
     response_gap,
     response_value,
 )
@@ -444,3 +445,25 @@ def test_certification_summary_averages_the_episodes():
         {"certification_rate": 0.5, "certification_gap": 0.04, "extra_updates": 5.0}
     )
     assert certification_summary([]) == {}  # the paper protocol: nothing certified
+
+
+@pytest.mark.parametrize("protocol", ["paper", "certified"])
+def test_report_value_takes_the_protocols_response(protocol):
+    game = SequentialPriceMechanism("pi", n_messages=2)
+    policy = mspm_reference(game).optimal_policy
+    induced = induced_bayesian_game(game, policy)
+    if protocol == "certified":
+        pomdp = StackelbergPOMDP(game, protocol="certified")
+        play_episode(pomdp, policy, np.random.default_rng(3))
+    else:
+        pomdp = StackelbergPOMDP(game, "mw")
+        play_episode_without_extension(pomdp, policy, np.random.default_rng(3))
+    report = pomdp.report
+    value, gain = report_value(induced, report)
+    if protocol == "certified":
+        assert (value, gain) == response_value(induced, report.certification.response)
+    else:
+        strategies = list(report.strategy)
+        assert value == leader_value(induced, strategies)
+        interim = bne_gap(induced.followers, strategies).interim
+        assert gain == max(float(np.nanmax(row)) for row in interim)

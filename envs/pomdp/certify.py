@@ -33,11 +33,11 @@ from typing import Any
 
 import numpy as np
 
-from stackelberg_zoo.envs.core import EconomicGame, InducedGame, play
+from stackelberg_zoo.envs.core import EconomicGame, InducedGame, leader_value, play
 from stackelberg_zoo.envs.pomdp.followers import FollowerSpec
 from stackelberg_zoo.equilibrium.arrays import read_only
 from stackelberg_zoo.equilibrium.games import BayesianGame
-from stackelberg_zoo.equilibrium.gaps import bcce_gap
+from stackelberg_zoo.equilibrium.gaps import bcce_gap, bne_gap
 
 CANDIDATES = ("last_mixed", "last_deterministic", "empirical_average")
 """The candidate responses, in the order they are checked."""
@@ -162,6 +162,22 @@ def response_value(induced: InducedGame, conditional: np.ndarray) -> tuple[float
     mu = prior.reshape(prior.shape + (1,) * prior.ndim) * conditional
     gap = response_gap(induced.followers.payoffs, prior, conditional, "interim")
     return float(np.sum(mu * induced.leader_payoffs)), gap
+
+
+def report_value(induced: InducedGame, report: Any) -> tuple[float, float]:
+    """The exact leader value and the followers' largest interim deviation gain of a response.
+
+    ``report`` is one episode's :class:`~stackelberg_zoo.envs.pomdp.report.ResponseReport`.
+    Under the certified protocol the response is the certified ``q(a | θ)``
+    (:func:`response_value`); otherwise the learned strategies, independent across followers
+    (:func:`~stackelberg_zoo.envs.core.leader_value` and the interim
+    :func:`~stackelberg_zoo.equilibrium.gaps.bne_gap`).
+    """
+    if report.certification is not None:
+        return response_value(induced, report.certification.response)
+    strategies = list(report.strategy)
+    interim = bne_gap(induced.followers, strategies).interim
+    return leader_value(induced, strategies), max(float(np.nanmax(row)) for row in interim)
 
 
 def certification_summary(certifications: Sequence[CertificationResult]) -> dict[str, float]:
