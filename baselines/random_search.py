@@ -76,6 +76,14 @@ class Args:
     box_overshoot: float = 0.25
     """Box actions are drawn uniformly on [-o, 1 + o] in unit coordinates and clipped, so each
     bound has probability o / (1 + 2 o) per coordinate"""
+    local_search: float = 0.0
+    """the probability that an episode plays the best policy so far with some entries redrawn,
+    instead of a fresh random one; then the best is the policy with the best exact evaluation,
+    ties going to the newer (0: pure random search, the paper's baseline: the best is the
+    policy with the best episode return)"""
+    redraw_rate: float = 0.1
+    """local search: each entry of the incumbent is redrawn with this probability (at least
+    one entry is)"""
 
     # Evaluation
     eval_episodes: int = 4
@@ -134,6 +142,10 @@ def check_args(args: Args, defaults: Args | None = None) -> dict[str, Any]:
         value = getattr(args, name)
         if not (value >= 0 and math.isfinite(value)):
             raise ValueError(f"--{name.replace('_', '-')} must be finite and >= 0, got {value}")
+    for name in ("local_search", "redraw_rate"):
+        value = getattr(args, name)
+        if not 0 <= value <= 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
     if args.follower not in follower_models():
         raise ValueError(
             f"--follower must be one of {list(follower_models())}, got {args.follower!r}"
@@ -243,6 +255,21 @@ class TablePolicy:
         return entry[1]
 
 
+def next_table(
+    incumbent: dict[bytes, tuple[Any, Any]], args: Args, rng: np.random.Generator
+) -> dict[bytes, tuple[Any, Any]]:
+    """The table an episode starts from: empty (a fresh random policy), or with probability
+    `--local-search` the best policy's table (`incumbent`) less some entries (each with
+    probability `--redraw-rate`, at least one), drawn anew when the episode asks for them."""
+    if args.local_search == 0 or not incumbent or rng.random() >= args.local_search:
+        return {}
+    keys = list(incumbent)
+    redraw = rng.random(len(keys)) < args.redraw_rate
+    if not redraw.any():
+        redraw[rng.integers(len(keys))] = True
+    return {key: incumbent[key] for key, drop in zip(keys, redraw, strict=True) if not drop}
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """The exact evaluation of a committed policy (see `mappo.py`).
@@ -325,6 +352,22 @@ def reaches_target(evaluation: Evaluation, target: float, tol: float, protocol: 
     if protocol == "certified":
         return evaluation.certified and not math.isnan(evaluation.certification_rate)
     return evaluation.deviation_gain <= tol
+
+
+def improves(episode_return: float, best_return: float, best: Any, local_search: float) -> bool:
+    """Whether an episode's policy is a candidate for the best: its return beats the best
+    return (pure random search), or (local search) is at least the best's exact value, so the
+    candidate's own exact evaluation decides (`keeps`) rather than one lucky episode."""
+    if local_search == 0:
+        return episode_return > best_return
+    return best is None or episode_return >= best.leader_value
+
+
+def keeps(candidate: Evaluation, best: Evaluation | None, local_search: float) -> bool:
+    """Whether an evaluated candidate replaces the best: always in pure random search (its
+    return was better); under local search when its exact value is at least the best's (ties
+    go to the newer, so the search can drift along a plateau)."""
+    return local_search == 0 or best is None or candidate.leader_value >= best.leader_value
 
 
 def log_certification(writer: SummaryWriter, evaluation: Evaluation, step: int) -> None:
@@ -430,6 +473,7 @@ if __name__ == "__main__":
 
     N = args.num_envs
     tables: list[dict[bytes, tuple[Any, Any]]] = [{} for _ in range(N)]
+    incumbent: dict[bytes, tuple[Any, Any]] = {}  # the best policy's table
     running_return = np.zeros(N)
     best_return, best, reached_at, episodes = -np.inf, None, None, 0
     global_step, start_time = 0, time.time()
@@ -456,11 +500,13 @@ if __name__ == "__main__":
         for i in np.flatnonzero(term):
             episodes += 1
             writer.add_scalar("charts/episodic_return", running_return[i], global_step)
-            if running_return[i] > best_return:
-                best_return = float(running_return[i])
-                best = evaluate(
+            if improves(float(running_return[i]), best_return, best, args.local_search):
+                candidate = evaluate(
                     TablePolicy(tables[i], sample), eval_env, args.eval_episodes, args.seed + 10_000
                 )
+                if keeps(candidate, best, args.local_search):
+                    best_return, best = float(running_return[i]), candidate
+                    incumbent = best.policy.table
                 writer.add_scalar("charts/best_return", best_return, global_step)
                 writer.add_scalar("equilibrium/leader_value", best.leader_value, global_step)
                 writer.add_scalar("equilibrium/optimal_value", optimum, global_step)
@@ -481,7 +527,7 @@ if __name__ == "__main__":
                     reached_at = (global_step, time.time() - start_time)
                     writer.add_scalar("charts/time_to_target", reached_at[1], global_step)
             running_return[i] = 0.0
-            tables[i] = {}
+            tables[i] = next_table(incumbent, args, rng)
         writer.add_scalar("charts/SPS", int(global_step / (time.time() - start_time)), global_step)
         if reached_at is not None and args.stop_at_optimum:
             break
