@@ -26,7 +26,7 @@ A cell is the mean over training seeds of each seed's mean surplus over the sell
 with the interquartile mean and a percentile-bootstrap 95% CI over training seeds.
 
     python benchmark/collusion_robustness.py                     # the demo (3 x 3 seeds)
-    python benchmark/collusion_robustness.py --train-seeds 10 --seller-seeds 10 --train-episodes 200
+    python benchmark/collusion_robustness.py --train-seeds 10 --seller-seeds 10 --train-episodes 400
 
 Writes into `--out`: `collusion_robustness.md` (the table), `marl_eval.json` (marl-eval's
 raw-data layout: one task per column, one algorithm per row), `tables.json` (every learned
@@ -252,7 +252,7 @@ class Args:
     seller_seeds: int = 3
     """seller seeds per evaluation, the same for every table and column (the docs use 10)"""
     train_episodes: int = 16
-    """random threshold tables (one session each) per training seed (the docs use 200)"""
+    """random threshold tables (one session each) per training seed (the docs use 400)"""
     n_response: int = 50_000
     """learning periods per session (the paper: 50,000)"""
     n_reward: int = 30
