@@ -57,7 +57,7 @@ from stackelberg_zoo.envs.collusion_platform import (
 from stackelberg_zoo.envs.collusion_platform.market import consumer_surplus, profits
 from stackelberg_zoo.envs.collusion_platform.rules import FIXED_RULES, NO_BOX
 from stackelberg_zoo.envs.evaluation import Summary, summarize
-from stackelberg_zoo.envs.pomdp.followers import response_algorithm
+from stackelberg_zoo.envs.pomdp.followers import QLearningResponse, ResponseAlgorithm
 from stackelberg_zoo.envs.pomdp.followers.base import FollowerSpec
 from stackelberg_zoo.envs.pomdp.streams import UniformStreams, make_generators
 
@@ -77,6 +77,9 @@ PRE_PERIODS = 3
 POST_PERIODS = 15
 """Greedy periods after the deviation."""
 
+DEFAULT_SELLERS = QLearningResponse()
+"""The paper's sellers: the `"q_learning"` follower model at its defaults (Calvano et al.)."""
+
 COLLUSIVE_MARGIN = 0.01
 """A session is collusive when its greedy cycle's mean price exceeds ``p^N`` by this."""
 
@@ -92,14 +95,18 @@ class Sessions:
         surplus: ``[B]`` mean consumer surplus over the first cycle of greedy periods.
         price: ``[B]`` mean price (both sellers) over that cycle.
         greedy: ``[B, 2, m * m]`` each seller's greedy price index per state (the last
-            profile) after the greedy periods (the tables do not learn there).
+            profile) after the greedy periods (the tables do not learn there); ``None`` for
+            sellers without Q-tables.
         last: ``[B, 2]`` the last greedy profile.
+        visited: ``bool[B, m, m]`` the price profiles the platform was asked about (played
+            in a learning or greedy period).
     """
 
     surplus: np.ndarray
     price: np.ndarray
-    greedy: np.ndarray
+    greedy: np.ndarray | None
     last: np.ndarray
+    visited: np.ndarray
 
 
 def _shown(game: CollusionPlatform, rule: str | np.ndarray, actions: np.ndarray, boxes: list):
@@ -119,14 +126,16 @@ def play_sessions(
     seeds: list[int],
     n_response: int = 50_000,
     n_reward: int = 30,
+    sellers: ResponseAlgorithm = DEFAULT_SELLERS,
 ) -> Sessions:
-    """Q-learning sellers against a platform ``rule``, one session per seed.
+    """Learning sellers against a platform ``rule``, one session per seed.
 
-    The suite's batched Q-learning kernel (the `"q_learning"` follower model at its
-    defaults) learns for ``n_response`` periods and plays greedily for ``n_reward``; the
-    platform shows sellers by ``rule`` and the sellers earn the market's profits. Session
-    ``k`` draws from the generator Gymnasium makes for ``seeds[k]``, in the Stackelberg
-    POMDP's order, so for a threshold rule it is that POMDP's episode.
+    The sellers' batched kernel (by default the `"q_learning"` follower model at its
+    defaults; any model that runs batched) learns for ``n_response`` periods and plays its
+    reward-phase play (Q-learning: greedily) for ``n_reward``; the platform shows sellers by
+    ``rule`` and the sellers earn the market's profits. Session ``k`` draws from the
+    generator Gymnasium makes for ``seeds[k]``, in the Stackelberg POMDP's order, so for a
+    threshold rule it is that POMDP's episode with these sellers as its follower model.
 
     Args:
         game: The market and price grid.
@@ -136,9 +145,11 @@ def play_sessions(
         n_response: Learning periods.
         n_reward: Greedy periods (the first cycle of their profiles, with DPDP's box holder,
             gives the values).
+        sellers: The sellers' follower model.
 
     Raises:
-        ValueError: On an unknown rule, tables of the wrong shape or values, or no seeds.
+        ValueError: On an unknown rule, tables of the wrong shape or values, no seeds, or
+            sellers whose model does not run batched.
     """
     B, m = len(seeds), game.n_prices
     if B < 1:
@@ -154,36 +165,42 @@ def play_sessions(
     streams = UniformStreams(B)
     for b, generator in enumerate(make_generators(list(seeds), B)):
         streams.seed(b, generator)
-    sellers = response_algorithm("q_learning").batched(spec, n_response, B, streams.draw, False)
+    kernel = sellers.batched(spec, n_response, B, streams.draw, False)
     index = np.arange(B)
     boxes = [NO_BOX] * B
-    sellers.reset(index)
+    visited = np.zeros((B, m, m), dtype=bool)
+    kernel.reset(index)
     for _ in range(n_response):
-        _, actions = sellers.next_queries(index)
+        _, actions = kernel.next_queries(index)
         actions = np.array(actions)
+        visited[index, actions[:, 0], actions[:, 1]] = True
         shown = _shown(game, rule, actions, boxes)
         prices = game.prices[actions]
-        sellers.observe(
+        kernel.observe(
             index, consumer_surplus(game.market, prices, shown), profits(game.market, prices, shown)
         )
-    sellers.finish(index)
+    kernel.finish(index)
     keys = np.zeros((B, n_reward, 3), dtype=np.int64)
     surplus, price = np.zeros((B, n_reward)), np.zeros((B, n_reward))
     for t in range(n_reward):
         actions = np.array(
-            sellers.reward_actions(index, spec.sample_type_batch(streams.draw, index))
+            kernel.reward_actions(index, spec.sample_type_batch(streams.draw, index))
         )
+        visited[index, actions[:, 0], actions[:, 1]] = True
         shown = _shown(game, rule, actions, boxes)
         keys[:, t, :2] = actions
         keys[:, t, 2] = [-1 if box.holder is None else box.holder for box in boxes]
         surplus[:, t] = consumer_surplus(game.market, game.prices[actions], shown)
         price[:, t] = game.prices[actions].mean(axis=1)
-    greedy = np.stack([q.reshape(B, m * m, m).argmax(axis=2) for q in sellers.q], axis=1)
+    greedy = None
+    if isinstance(sellers, QLearningResponse) and sellers.memory == 1:
+        greedy = np.stack([q.reshape(B, m * m, m).argmax(axis=2) for q in kernel.q], axis=1)
     return Sessions(
         surplus=np.array([first_cycle_mean(keys[b], surplus[b]) for b in range(B)]),
         price=np.array([first_cycle_mean(keys[b], price[b]) for b in range(B)]),
         greedy=greedy,
         last=actions,
+        visited=visited,
     )
 
 

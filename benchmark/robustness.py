@@ -20,7 +20,8 @@ follower seeds for every mechanism. The upper bound of every enumerable row is t
 robust reference (`robust_reference`: every committed mechanism against every column model
 on the same seeds): a trained mechanism's worst column is at most its pure value, and the
 worst column of a cell average is at most its lottery value. Continuous settings have no
-such reference.
+such reference. The collusion platform's table, whose columns are seller models, is
+`benchmark/collusion_robustness.py`.
 
     python benchmark/robustness.py                                   # the demo, 3 seeds
     python benchmark/robustness.py --train-seeds 10 --eval-seeds 10  # the table's figures
@@ -76,15 +77,20 @@ SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "maintain-mixed": ("normal_form", {"game": "maintain", "mixed_leader": True}),
     "matrix-design": ("matrix_design", {}),
     "mspm-pi": ("mspm", {"values": "pi", "n_messages": 2}),
+    **{
+        f"mspm-t{t}": ("mspm", {"values": "uniform", "n_values": t, "n_messages": 2})
+        for t in (3, 4, 5, 6)
+    },
 }
 """The table's settings: name -> (setting, game kwargs). The first five have few enough
 committed mechanisms to enumerate (the normal forms' pure commitments, 3 each, and simple
 allocation's ``message -> item`` tables, 3, 9 and 27), hence an exact robust reference; the
-last four commit to continuous actions (mixed rows, payments, prices), sampled. MSPM's leader
+others commit to continuous actions (mixed rows, payments, prices), sampled. MSPM's leader
 acts several times per sub-game, so its sampled tables are filled as they are consulted
-(:class:`SampledTable`); of its instances only PI is here (its episodes of 1,000 response
-sub-games make it the table's slowest setting). Not here: the
-collusion platform, whose sellers are Q-learners, not one of the columns' models."""
+(:class:`SampledTable`); its instances are the reproduction's (PI and MSGSpace with t = 3 to
+6 uniform values, two messages each; their episodes of 1,000 response sub-games make them
+the table's slowest settings). Not here: the collusion platform, whose sellers are not the
+columns' models; its table is `benchmark/collusion_robustness.py`."""
 
 POPULATION_MIX = ("mw eps=0.01", "mw eps=0.1", "hedge", "regret matching")
 """The population row's members (columns' labels), drawn uniformly per training episode; the
@@ -386,18 +392,38 @@ def marl_eval(all_measured: dict[str, dict[str, Any]], args: Args) -> dict[str, 
 
 def heat_map(name: str, measured: dict[str, Any], path: Path) -> None:
     """Rows x columns of cell means, annotated, with the optimum in the title."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     columns = measured["columns"]
     row_names = list(measured["table"])
     means = np.array(
         [[measured["table"][r][c].summary()["mean"] for c in columns] for r in row_names]
     )
-    top = max(measured["optimum"], 1e-9)
+    reference = measured["reference"]
+    robust = (
+        "no robust reference: continuous"
+        if reference is None
+        else f"robust {reference.result.pure_value:.3f} pure, "
+        f"{reference.result.mixed_value:.3f} lottery"
+    )
+    title = f"{name}: mean exact leader value\n(optimum {measured['optimum']:.3f}; {robust})"
     bottom = min(0.0, float(means.min()))  # MSPM's values are minus a loss
+    draw_heat_map(means, row_names, columns, title, (bottom, max(measured["optimum"], 1e-9)), path)
+
+
+def draw_heat_map(
+    means: np.ndarray,
+    row_names: list[str],
+    columns: list[str],
+    title: str,
+    limits: tuple[float, float],
+    path: Path,
+) -> None:
+    """A rows x columns heat map of ``means``, each cell annotated, colours over ``limits``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bottom, top = limits
     fig, ax = plt.subplots(figsize=(0.8 * len(columns) + 3.0, 0.45 * len(row_names) + 2.2))
     image = ax.imshow(means, cmap="viridis", vmin=bottom, vmax=top, aspect="auto")
     ax.set_xticks(range(len(columns)), columns, rotation=40, ha="right")
@@ -408,17 +434,7 @@ def heat_map(name: str, measured: dict[str, Any], path: Path) -> None:
         for j in range(len(columns)):
             color = "k" if means[i, j] > bottom + 0.6 * (top - bottom) else "w"
             ax.text(j, i, f"{means[i, j]:.2f}", ha="center", va="center", color=color, fontsize=8)
-    reference = measured["reference"]
-    robust = (
-        "no robust reference: continuous"
-        if reference is None
-        else f"robust {reference.result.pure_value:.3f} pure, "
-        f"{reference.result.mixed_value:.3f} lottery"
-    )
-    ax.set_title(
-        f"{name}: mean exact leader value\n(optimum {measured['optimum']:.3f}; {robust})",
-        fontsize=9,
-    )
+    ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.03)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -19,6 +19,11 @@ from stackelberg_zoo.envs.collusion_platform import (
 )
 from stackelberg_zoo.envs.collusion_platform.rules import NO_BOX
 from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP
+from stackelberg_zoo.envs.pomdp.followers import (
+    PolicyGradientResponse,
+    PopulationResponse,
+    QLearningResponse,
+)
 from stackelberg_zoo.envs.pomdp.streams import make_generators
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,13 +42,16 @@ def test_collusion_index_on_known_prices():
     assert collusion_index(1.7, GAME.market) == pytest.approx(0.5024, abs=5e-4)
 
 
-def _pomdp(seeds, n_response, rule=None, tables=None):
-    """Surplus (the return) and first-cycle mean price of the batched POMDP's episodes."""
-    pomdp = BatchedStackelbergPOMDP(GAME, len(seeds), "q_learning", n_response=n_response)
+def _pomdp(seeds, n_response, rule=None, tables=None, followers="q_learning", asked=None):
+    """Surplus (the return) and first-cycle mean price of the batched POMDP's episodes; with
+    ``asked`` (``bool[B, m, m]``), marks the price profiles the leader was asked about."""
+    pomdp = BatchedStackelbergPOMDP(GAME, len(seeds), followers, n_response=n_response)
     observation = pomdp.reset(make_generators(seeds, len(seeds)))
     profiles, prices = [], []
     while True:
         profile = np.stack(np.divmod(observation, GAME.n_prices), axis=1)
+        if asked is not None:
+            asked[np.arange(len(seeds)), profile[:, 0], profile[:, 1]] = True
         if tables is None:
             actions = np.array([threshold_of(rule, p, GAME.n_prices) for p in profile])
         else:
@@ -73,6 +81,36 @@ def test_sessions_are_the_pomdp_episodes_for_threshold_rules(rule):
         reward, price = _pomdp(seeds, 400, rule)
     np.testing.assert_array_equal(played.surplus, reward)
     np.testing.assert_array_equal(played.price, price)
+
+
+SELLER_MODELS = {
+    "q-learning, explicit": QLearningResponse(),
+    "q-learning, alpha 0.1, memoryless": QLearningResponse(alpha=0.1, memory=0),
+    "policy gradient": PolicyGradientResponse(),
+    "policy gradient, sampled play": PolicyGradientResponse(reward_play="sample", memory=1),
+    "population": PopulationResponse(members=(QLearningResponse(), PolicyGradientResponse())),
+}
+
+
+@pytest.mark.parametrize("label", list(SELLER_MODELS))
+def test_sessions_are_the_pomdp_episodes_for_any_batched_sellers(label):
+    """Any seller model that runs batched: the session is the POMDP episode with that model
+    as its followers, bit for bit, and the profiles it marks visited are the observations
+    the POMDP's leader was asked about."""
+    sellers = SELLER_MODELS[label]
+    seeds = [3, 4, 5, 6]
+    tables = np.random.default_rng(1).integers(0, GAME.n_prices, (4, 4, 4))
+    played = collusion.play_sessions(GAME, tables, seeds, 300, sellers=sellers)
+    asked = np.zeros((4, 4, 4), dtype=bool)
+    reward, price = _pomdp(seeds, 300, tables=tables, followers=sellers, asked=asked)
+    np.testing.assert_array_equal(played.surplus, reward)
+    np.testing.assert_array_equal(played.price, price)
+    np.testing.assert_array_equal(played.visited, asked)
+    assert (played.greedy is None) == (label != "q-learning, explicit")
+    if label == "q-learning, explicit":  # the default sellers are these
+        default = collusion.play_sessions(GAME, tables, seeds, 300)
+        np.testing.assert_array_equal(default.surplus, played.surplus)
+        np.testing.assert_array_equal(default.greedy, played.greedy)
 
 
 def test_dpdp_shows_exactly_one_seller_and_is_deterministic():
@@ -117,7 +155,8 @@ def test_deviation_against_grim_sellers_is_punished_and_forgiven():
     greedy[0, 0, :] = 3
     greedy[0, 1, 3 * m + 3] = 3
     greedy[0, 1, [k * m for k in range(m)]] = 3  # after a punishment period, back to the top
-    sessions = collusion.Sessions(np.zeros(1), np.zeros(1), greedy, np.array([[3, 3]]))
+    visited = np.zeros((1, m, m), dtype=bool)
+    sessions = collusion.Sessions(np.zeros(1), np.zeros(1), greedy, np.array([[3, 3]]), visited)
     paths = collusion.deviation_paths(GAME, sessions)
     counterfactual = collusion.deviation_paths(GAME, sessions, deviate=False)
     t = collusion.PRE_PERIODS

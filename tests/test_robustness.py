@@ -353,3 +353,21 @@ def test_a_sampled_table_draws_each_observation_once_and_keeps_it():
     again = robustness.sampled_mechanism(game, np.random.default_rng(0))
     np.testing.assert_array_equal(again(first), action)  # the same seed, the same table
     assert robustness.mechanism_text(game, policy)  # the observations asked about
+
+
+def test_the_mspm_settings_are_the_reproductions_instances():
+    """The table's MSPM settings are the games of the reproduction's experiments of the same
+    name (PI and MSGSpace t = 3..6, two messages), and their leaders' tables are sampled."""
+    sys.path.insert(0, str(ROOT / "benchmark"))
+    import reproduce
+    import robustness
+
+    names = [name for name in robustness.SETTINGS if name.startswith("mspm")]
+    assert names == ["mspm-pi", "mspm-t3", "mspm-t4", "mspm-t5", "mspm-t6"]
+    for name in names:
+        experiment = reproduce.EXPERIMENTS_BY_NAME[name]
+        assert robustness.SETTINGS[name] == (experiment.setting, experiment.env_kwargs)
+        game = robustness.game_of(name)
+        assert not robustness.enumerable(game)
+        policy = robustness.sampled_mechanism(game, np.random.default_rng(0))
+        assert isinstance(policy, robustness.SampledTable)
