@@ -21,7 +21,7 @@ class Companion:
     Attributes:
         title: The heading on the results page.
         page: The docs page that explains it (relative to ``docs/``).
-        command: The command that writes its fragments into ``docs/assets/<folder>``.
+        commands: The commands that write its fragments into ``docs/assets/<folder>``.
         folder: Its folder under the assets directory.
         fragments: The markdown files it writes there, in page order.
         figures: The figures it writes there, shown after the fragments.
@@ -29,7 +29,7 @@ class Companion:
 
     title: str
     page: str
-    command: str
+    commands: tuple[str, ...]
     folder: str
     fragments: tuple[str, ...]
     figures: tuple[str, ...]
@@ -39,7 +39,7 @@ COMPANIONS: tuple[Companion, ...] = (
     Companion(
         "Collusion platform: platform rules against Q-learning sellers",
         "collusion.md",
-        "python benchmark/collusion.py",
+        ("python benchmark/collusion.py",),
         "collusion",
         ("collusion.md",),
         ("rules.png", "deviation.png"),
@@ -47,7 +47,7 @@ COMPANIONS: tuple[Companion, ...] = (
     Companion(
         "Normal-form diagnostics of the Stackelberg POMDP's design",
         "diagnostics.md",
-        "python benchmark/diagnostics",
+        ("python benchmark/diagnostics",),
         "diagnostics",
         ("phase-memory.txt", "reset-vs-carried.txt", "reward-during-learning.txt"),
         ("phase-memory.png", "reset-vs-carried.png", "reward-during-learning.png"),
@@ -55,10 +55,14 @@ COMPANIONS: tuple[Companion, ...] = (
     Companion(
         "Robustness to follower models the leader never saw",
         "robustness.md",
-        "python benchmark/robustness.py --train-seeds 10 --eval-seeds 10 "
-        "--out docs/assets/robustness",
+        (
+            "python benchmark/robustness.py --train-seeds 10 --eval-seeds 10 "
+            "--out docs/assets/robustness",
+            "python benchmark/robustness.py --settings mspm-t3 mspm-t4 mspm-t5 mspm-t6 "
+            "--train-seeds 10 --eval-seeds 10 --out docs/assets/robustness/mspm-msgspace",
+        ),
         "robustness",
-        ("robustness.md",),
+        ("robustness.md", "mspm-msgspace/robustness.md"),
         tuple(
             f"{name}.png"
             for name in (
@@ -69,6 +73,17 @@ COMPANIONS: tuple[Companion, ...] = (
                 "simple-allocation-k3",
             )
         ),
+    ),
+    Companion(
+        "Robustness on the collusion platform: seller models the platform never saw",
+        "robustness.md#the-collusion-platform",
+        (
+            "python benchmark/collusion_robustness.py --train-seeds 10 --seller-seeds 10 "
+            "--train-episodes 400 --out docs/assets/robustness/collusion",
+        ),
+        "robustness/collusion",
+        ("collusion_robustness.md",),
+        ("collusion.png",),
     ),
 )
 
@@ -95,7 +110,8 @@ def section(assets: Path, docs: Path, rel: Callable[[Path], str]) -> str:
         folder = assets / companion.folder
         parts += [
             f"### {companion.title}\n",
-            f"Written by `{companion.command}` into `{folder.name}/`; the "
+            f"Written by {' and '.join(f'`{c}`' for c in companion.commands)} into "
+            f"`{companion.folder}/`; the "
             f"[page]({rel(docs / companion.page)}) explains the setting, the protocol and "
             "the figures.\n",
         ]
