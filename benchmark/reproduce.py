@@ -1213,8 +1213,12 @@ def main(args: Args) -> int:
     status = 0
     invocation = "python benchmark/reproduce.py " + shlex.join(sys.argv[1:])
     if not args.aggregate_only:
+        try:
+            lock = sweep.lock_out(out)  # noqa: F841 (held until this function returns)
+        except sweep.SweepBusy as error:
+            print(f"reproduce.py: error: {error}", file=sys.stderr)
+            return 2
         sweep.remove_partial(out)
-        out.mkdir(parents=True, exist_ok=True)
         with open(out / INVOCATIONS, "a", encoding="utf-8") as fh:
             fh.write(
                 f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}  "

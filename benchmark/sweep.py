@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import fnmatch
 import hashlib
 import itertools
@@ -297,6 +298,42 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 def is_finished(out: Path, spec: RunSpec) -> bool:
     """Whether the run's result JSON exists (the one marker of a finished run)."""
     return result_path(out, spec.experiment, spec.seed).is_file()
+
+
+LOCK_FILE = ".sweep.lock"
+"""The file in the output folder that a running sweep holds locked (it names the pid)."""
+
+
+class SweepBusy(RuntimeError):
+    """Another sweep holds the output folder (:func:`lock_out`)."""
+
+
+def lock_out(out: Path) -> Any:
+    """Hold ``OUT/.sweep.lock`` for this process (released when it exits or the returned file
+    is closed), so that a second sweep cannot start on the same folder: it would delete the
+    first's scratch folders (:func:`remove_partial`) and their running trainers' logs.
+
+    Raises:
+        SweepBusy: If another process holds it, naming that process.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    handle = open(out / LOCK_FILE, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise SweepBusy(
+            f"another sweep (pid {holder}) is running with --out {out}; wait for it, or stop "
+            "it (a second sweep on one folder would delete the first's running scratch runs)"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
 
 
 def remove_partial(out: Path) -> list[Path]:

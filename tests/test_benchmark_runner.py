@@ -236,6 +236,30 @@ def test_leftover_temporary_file_is_not_a_finished_run(tmp_path):
     assert len(removed) == 2 and not list(folder.iterdir()) and not (tmp_path / "work").exists()
 
 
+def test_one_sweep_at_a_time_per_output_folder(tmp_path):
+    held = sweep.lock_out(tmp_path)
+    assert (tmp_path / sweep.LOCK_FILE).read_text() == str(os.getpid())
+    with pytest.raises(sweep.SweepBusy, match=rf"pid {os.getpid()}\) is running with --out"):
+        sweep.lock_out(tmp_path)
+    held.close()  # released: the next sweep may start
+    sweep.lock_out(tmp_path).close()
+
+
+def test_a_second_sweep_on_a_busy_folder_stops_and_deletes_nothing(tmp_path, fake):
+    baselines, log = fake
+    scratch = tmp_path / "work" / "escape-pure" / "seed_1"  # a running trainer's folder
+    scratch.mkdir(parents=True)
+    held = sweep.lock_out(tmp_path)
+    command = [
+        sys.executable, str(BENCHMARK / "reproduce.py"), "--only", "escape-pure", "--seeds", "1",
+        "--workers", "1", "--out", str(tmp_path), "--baselines-dir", str(baselines),
+    ]  # fmt: skip
+    busy = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert busy.returncode == 2 and "another sweep (pid" in busy.stderr, busy.stderr
+    assert scratch.is_dir() and starts(log) == []
+    held.close()
+
+
 # -- corrupt result files ------------------------------------------------------------------------
 
 
