@@ -79,8 +79,12 @@ SETTINGS: dict[str, tuple[str, dict[str, Any]]] = {
     "mspm-pi": ("mspm", {"values": "pi", "n_messages": 2}),
     **{
         f"mspm-t{t}": ("mspm", {"values": "uniform", "n_values": t, "n_messages": 2})
-        for t in (3, 4, 5, 6)
+        for t in (3, 4, 5, 6, 7)
     },
+    "mspm-3f-t3": (
+        "mspm",
+        {"values": "uniform", "n_values": 3, "n_messages": 2, "n_followers": 3},
+    ),
 }
 """The table's settings: name -> (setting, game kwargs). The first five have few enough
 committed mechanisms to enumerate (the normal forms' pure commitments, 3 each, and simple
@@ -88,8 +92,9 @@ allocation's ``message -> item`` tables, 3, 9 and 27), hence an exact robust ref
 others commit to continuous actions (mixed rows, payments, prices), sampled. MSPM's leader
 acts several times per sub-game, so its sampled tables are filled as they are consulted
 (:class:`SampledTable`); its instances are the reproduction's (PI and MSGSpace with t = 3 to
-6 uniform values, two messages each; their episodes of 1,000 response sub-games make them
-the table's slowest settings). Not here: the collusion platform, whose sellers are not the
+6 uniform values, two messages each) and the results page's two beyond the paper (t = 7, and
+three followers with t = 3); their episodes of 1,000 response sub-games make them the
+table's slowest settings. Not here: the collusion platform, whose sellers are not the
 columns' models; its table is `benchmark/collusion_robustness.py`."""
 
 POPULATION_MIX = ("mw eps=0.01", "mw eps=0.1", "hedge", "regret matching")

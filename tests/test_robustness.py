@@ -357,15 +357,18 @@ def test_a_sampled_table_draws_each_observation_once_and_keeps_it():
 
 def test_the_mspm_settings_are_the_reproductions_instances():
     """The table's MSPM settings are the games of the reproduction's experiments of the same
-    name (PI and MSGSpace t = 3..6, two messages), and their leaders' tables are sampled."""
+    name (PI, MSGSpace t = 3..7 and three followers at t = 3, two messages), and their
+    leaders' tables are sampled."""
     sys.path.insert(0, str(ROOT / "benchmark"))
     import reproduce
     import robustness
 
     names = [name for name in robustness.SETTINGS if name.startswith("mspm")]
-    assert names == ["mspm-pi", "mspm-t3", "mspm-t4", "mspm-t5", "mspm-t6"]
+    assert names == ["mspm-pi", "mspm-t3", "mspm-t4", "mspm-t5", "mspm-t6", "mspm-t7", "mspm-3f-t3"]
     for name in names:
-        experiment = reproduce.EXPERIMENTS_BY_NAME[name]
+        # t = 7 runs only under the certified protocol in the reproduction
+        experiment = reproduce.EXPERIMENTS_BY_NAME.get(name)
+        experiment = experiment or reproduce.EXPERIMENTS_BY_NAME[f"{name}-certified"]
         assert robustness.SETTINGS[name] == (experiment.setting, experiment.env_kwargs)
         game = robustness.game_of(name)
         assert not robustness.enumerable(game)
