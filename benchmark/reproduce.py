@@ -141,16 +141,18 @@ EXPERIMENTS: tuple[Experiment, ...] = (
     # and three followers with uniform t = 3 values, certified; the latter also under `paper`.
     *(
         Experiment(f"mspm-{task}-certified{suffix}", "mspm", kwargs, budget, 10, trainer,
-                   ("--protocol", "certified"), label_task, f"{label}/certified",
+                   ("--protocol", "certified", *extra), label_task, f"{label}/certified",
                    "message_free_spm")
         for task, label_task, kwargs in (
             ("t7", "msgspace-t7", {"values": "uniform", "n_values": 7, "n_messages": 2}),
             ("3f-t3", "msgspace-t3-3-followers",
              {"values": "uniform", "n_values": 3, "n_messages": 2, "n_followers": 3}),
         )
-        for suffix, trainer, label, budget in (("", "mappo", MAIN, 5_000_000),
-                                               ("-rs", "random_search", "random-search",
-                                                500_000))
+        for suffix, trainer, label, budget, extra in (
+            ("", "mappo", MAIN, 5_000_000, ()),
+            ("-rs", "random_search", "random-search", 500_000, ()),
+            ("-ls", "random_search", "local-search", 500_000, ("--local-search", "0.5")),
+        )
     ),
     Experiment("mspm-3f-t3", "mspm",
                {"values": "uniform", "n_values": 3, "n_messages": 2, "n_followers": 3},
@@ -591,8 +593,9 @@ _MSPM = ("mspm-pi", "mspm-t3", "mspm-t4", "mspm-t5", "mspm-t6")
 _CERTIFIED = tuple(f"{name}-certified" for name in _MSPM)
 _CERTIFIED_RS = tuple(f"{name}-rs" for name in _CERTIFIED)
 _CERTIFIED_LS = tuple(f"{name}-ls" for name in _CERTIFIED)
-_BEYOND = ("mspm-t7-certified", "mspm-t7-certified-rs", "mspm-3f-t3-certified",
-           "mspm-3f-t3-certified-rs")  # fmt: skip
+_BEYOND = ("mspm-t7-certified", "mspm-t7-certified-rs", "mspm-t7-certified-ls",
+           "mspm-3f-t3-certified", "mspm-3f-t3-certified-rs",
+           "mspm-3f-t3-certified-ls")  # fmt: skip
 _MAIN_ROWS = (
     "escape-pure", "escape-mixed", "maintain-pure", "maintain-mixed", "matrix-design",
     "simple-allocation-k1", "simple-allocation-k2", "simple-allocation-k3", *_MSPM,
