@@ -60,9 +60,11 @@ COMPANIONS: tuple[Companion, ...] = (
             "--out docs/assets/robustness",
             "python benchmark/robustness.py --settings mspm-t3 mspm-t4 mspm-t5 mspm-t6 "
             "--train-seeds 10 --eval-seeds 10 --out docs/assets/robustness/mspm-msgspace",
+            "python benchmark/robustness.py --settings mspm-t7 mspm-3f-t3 "
+            "--train-seeds 10 --eval-seeds 10 --out docs/assets/robustness/mspm-beyond",
         ),
         "robustness",
-        ("robustness.md", "mspm-msgspace/robustness.md"),
+        ("robustness.md", "mspm-msgspace/robustness.md", "mspm-beyond/robustness.md"),
         tuple(
             f"{name}.png"
             for name in (

@@ -33,9 +33,9 @@ def test_fragments_are_copied_with_headings_one_level_deeper(tmp_path):
     assert "simple-allocation-k2.png" not in text  # absent figures are not linked
     for companion in companions.COMPANIONS:
         assert f"### {companion.title}" in text
-    # The collusion, diagnostics, MSGSpace robustness and collusion robustness fragments are
+    # The collusion, diagnostics, two MSPM robustness and collusion robustness fragments are
     # absent here: each says what writes it.
-    assert text.count("is missing; run the command") == 1 + 3 + 1 + 1
+    assert text.count("is missing; run the command") == 1 + 3 + 2 + 1
 
 
 def test_demote_headings_leaves_other_lines():
