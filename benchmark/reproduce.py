@@ -49,6 +49,8 @@ ASSETS = ROOT / "docs" / "assets"
 """The docs page that states each setting, the reproduction targets and each command."""
 
 INVOCATIONS = "invocations.txt"
+RUNS = "runs"
+"""The figures folder's copy of the page's result JSONs (the layout of ``OUT/results``)."""
 """File in the output folder where every sweep invocation is logged (for the results page)."""
 
 ABLATION: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -943,8 +945,10 @@ def render_report(
         f"one run per core at a time), on "
         f"{platform.machine()} with {os.cpu_count()} CPU cores (Python "
         f"{platform.python_version()}). Every run's result (final figures, curves, the "
-        "trainer's summary and its exact command) is a JSON file under the sweep's "
-        "`results/` folder; the same data in marl-eval's layout is "
+        "trainer's summary and its exact command) is a JSON file in "
+        f"`{rel(Path(marl_eval).parent / RUNS)}/<experiment>/seed_<n>.json`, a copy of the "
+        "sweep's `results/` folder (copied back into a sweep folder, the sweep resumes from "
+        "it); the same data in marl-eval's layout is "
         f"[`{Path(marl_eval).name}`]({rel(marl_eval)}). The runs come from {len(versions)} "
         "distinct versions of (trainer file, package sources), by SHA-256; "
         "`--list-experiments` shows which runs the current code would change and "
@@ -1138,6 +1142,8 @@ def aggregate(
     if unknown:
         print(f"ignoring results of experiments not in EXPERIMENTS: {unknown}")
     done = summaries(results)
+    known = {name: records for name, records in results.items() if name in EXPERIMENTS_BY_NAME}
+    sweep.copy_results(out, known, figures_dir / RUNS)
     marl_eval = figures_dir / "marl_eval.json"
     sweep.write_json_atomic(
         marl_eval,

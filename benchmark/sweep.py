@@ -490,6 +490,26 @@ def load_results(out: Path, warn: Callable[[str], None] = warn) -> dict[str, lis
     return results
 
 
+def copy_results(out: Path, results: Mapping[str, Sequence[Mapping[str, Any]]], dest: Path) -> int:
+    """Make ``dest`` hold a byte-for-byte copy of each run of ``results`` (from
+    :func:`load_results` on ``out``) and nothing else, as ``<experiment>/seed_<n>.json``.
+
+    ``dest`` has the layout of ``OUT/results``: copied into a sweep folder, a sweep resumes
+    from it. Returns the number of files copied.
+    """
+    dest = Path(dest)
+    if dest.exists():
+        shutil.rmtree(dest)
+    count = 0
+    for experiment, records in results.items():
+        for record in records:
+            target = dest / experiment / f"seed_{record['seed']}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(result_path(out, experiment, record["seed"]), target)
+            count += 1
+    return count
+
+
 def is_stale(record: Mapping[str, Any], spec: RunSpec) -> bool:
     """Whether a stored result came from another command, trainer or package source."""
     return (

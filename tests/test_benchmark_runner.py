@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -652,6 +653,29 @@ def test_report_judges_section_5_and_writes_figures(tmp_path):
                                         "maintain-randomized"}  # fmt: skip
     assert "not measured: run `python benchmark/bcce_rate.py" in bcce
     assert "## Reproduction targets\n" in text and "settings.md#reproduce-each-experiment" in text
+
+
+def test_aggregate_copies_the_runs_beside_the_figures_and_a_sweep_resumes_from_them(tmp_path):
+    out = tmp_path / "out"
+    for seed in (1, 2):
+        sweep.commit(out, synthetic("escape-pure", seed, 1.0, reached_at=(10, 0.5)))
+    sweep.commit(out, synthetic("not-an-experiment", 1, 1.0))
+    stale = tmp_path / "fig" / reproduce.RUNS / "escape-mixed" / "seed_1.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")  # a run of an earlier page, not in out: removed
+    report = reproduce.aggregate(out, tmp_path / "page.md", tmp_path / "fig", "python x")
+    runs = tmp_path / "fig" / reproduce.RUNS
+    assert sorted(p.relative_to(runs).as_posix() for p in runs.rglob("*.json")) == [
+        "escape-pure/seed_1.json", "escape-pure/seed_2.json"]  # fmt: skip
+    for seed in (1, 2):
+        copy = (runs / "escape-pure" / f"seed_{seed}.json").read_bytes()
+        assert copy == sweep.result_path(out, "escape-pure", seed).read_bytes()
+    assert "`fig/runs/<experiment>/seed_<n>.json`" in report.read_text()
+    resumed = tmp_path / "resumed"
+    resumed.mkdir()
+    shutil.copytree(runs, resumed / "results")
+    assert sweep.load_results(resumed) == {
+        "escape-pure": sweep.load_results(out)["escape-pure"]}  # fmt: skip
 
 
 def test_docs_results_page_has_the_generators_current_headings():
