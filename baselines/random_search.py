@@ -370,6 +370,21 @@ def keeps(candidate: Evaluation, best: Evaluation | None, local_search: float) -
     return local_search == 0 or best is None or candidate.leader_value >= best.leader_value
 
 
+def log_best(
+    writer: SummaryWriter, best: Evaluation, best_return: float, optimum: float, step: int
+) -> None:
+    """A new best policy's scalars: its return and its exact evaluation."""
+    writer.add_scalar("charts/best_return", best_return, step)
+    writer.add_scalar("equilibrium/leader_value", best.leader_value, step)
+    writer.add_scalar("equilibrium/optimal_value", optimum, step)
+    writer.add_scalar("equilibrium/optimality_gap", optimum - best.leader_value, step)
+    writer.add_scalar("equilibrium/bcce_gap", best.bcce_gap, step)
+    writer.add_scalar("equilibrium/bcce_gap_bound", best.bcce_bound, step)
+    writer.add_scalar("equilibrium/follower_deviation_gain", best.deviation_gain, step)
+    if not math.isnan(best.certification_rate):
+        log_certification(writer, best, step)
+
+
 def log_certification(writer: SummaryWriter, evaluation: Evaluation, step: int) -> None:
     """The certified protocol's scalars of an evaluation."""
     writer.add_scalar("equilibrium/certification_rate", evaluation.certification_rate, step)
@@ -473,7 +488,6 @@ if __name__ == "__main__":
 
     N = args.num_envs
     tables: list[dict[bytes, tuple[Any, Any]]] = [{} for _ in range(N)]
-    incumbent: dict[bytes, tuple[Any, Any]] = {}  # the best policy's table
     running_return = np.zeros(N)
     best_return, best, reached_at, episodes = -np.inf, None, None, 0
     global_step, start_time = 0, time.time()
@@ -506,28 +520,17 @@ if __name__ == "__main__":
                 )
                 if keeps(candidate, best, args.local_search):
                     best_return, best = float(running_return[i]), candidate
-                    incumbent = best.policy.table
-                writer.add_scalar("charts/best_return", best_return, global_step)
-                writer.add_scalar("equilibrium/leader_value", best.leader_value, global_step)
-                writer.add_scalar("equilibrium/optimal_value", optimum, global_step)
-                writer.add_scalar(
-                    "equilibrium/optimality_gap", optimum - best.leader_value, global_step
-                )
-                writer.add_scalar("equilibrium/bcce_gap", best.bcce_gap, global_step)
-                writer.add_scalar("equilibrium/bcce_gap_bound", best.bcce_bound, global_step)
-                writer.add_scalar(
-                    "equilibrium/follower_deviation_gain", best.deviation_gain, global_step
-                )
-                if not math.isnan(best.certification_rate):
-                    log_certification(writer, best, global_step)
-                progress.set_postfix(best=f"{best.leader_value:.4f}", target=f"{target.value:.4f}")
-                if reached_at is None and reaches_target(
-                    best, target.value, args.target_tol, args.protocol
-                ):
-                    reached_at = (global_step, time.time() - start_time)
-                    writer.add_scalar("charts/time_to_target", reached_at[1], global_step)
+                    log_best(writer, best, best_return, optimum, global_step)
+                    progress.set_postfix(
+                        best=f"{best.leader_value:.4f}", target=f"{target.value:.4f}"
+                    )
+                    if reached_at is None and reaches_target(
+                        best, target.value, args.target_tol, args.protocol
+                    ):
+                        reached_at = (global_step, time.time() - start_time)
+                        writer.add_scalar("charts/time_to_target", reached_at[1], global_step)
             running_return[i] = 0.0
-            tables[i] = next_table(incumbent, args, rng)
+            tables[i] = next_table({} if best is None else best.policy.table, args, rng)
         writer.add_scalar("charts/SPS", int(global_step / (time.time() - start_time)), global_step)
         if reached_at is not None and args.stop_at_optimum:
             break
