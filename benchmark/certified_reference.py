@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 import collections
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+from companions import write_fragment
 
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
 from stackelberg_zoo.envs.mspm.reference import mspm_reference
@@ -100,18 +102,22 @@ def main() -> None:
     parser.add_argument("--n-values", type=int, nargs="+", default=[3, 4, 5, 6, 7])
     parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument(
         "--robust", action="store_true", help="every zero-loss mechanism, one per message map pair"
     )
     args = parser.parse_args()
     rows = [measure(t, args.episodes, args.seed, args.robust) for t in args.n_values]
-    print(
+    lines = [
         "| t | optimal episodes, per mechanism | certified | optimal, certified | mean welfare "
         "loss | extra updates (median / max) | candidate chosen | reference minimum loss | "
-        "message-free SPM loss |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|")
-    print("\n".join(rows))
+        "message-free SPM loss |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    print("\n".join(lines))
+    if args.markdown is not None:
+        write_fragment(args.markdown, lines)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ the ones the script printed, and a fragment that is missing says which command w
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +87,26 @@ COMPANIONS: tuple[Companion, ...] = (
         ("collusion_robustness.md",),
         ("collusion.png",),
     ),
+    Companion(
+        "Why the many-type searches stop short of zero loss",
+        "pomdp.md#protocols-the-papers-and-the-certified-one",
+        (
+            "python benchmark/mspm_landscape.py --markdown docs/assets/mspm-limits/landscape.md",
+            "python benchmark/certified_reference.py --robust --episodes 40 --markdown "
+            "docs/assets/mspm-limits/certified-mechanisms.md",
+        ),
+        "mspm-limits",
+        ("landscape.md", "certified-mechanisms.md"),
+        (),
+    ),
 )
+
+
+def write_fragment(path: Path, lines: Sequence[str]) -> None:
+    """Write a companion script's printed table to ``path`` as a markdown fragment."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def demote_headings(text: str) -> str:

@@ -26,8 +26,10 @@ from __future__ import annotations
 import argparse
 import collections
 import itertools
+from pathlib import Path
 
 import numpy as np
+from companions import write_fragment
 from mspm_reachability import Tree, candidate_prices, tree_tables
 
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
@@ -67,22 +69,25 @@ def main() -> None:
     parser.add_argument("--n-values", type=int, nargs="+", default=[3, 4, 5, 6, 7])
     parser.add_argument("--levels", type=int, default=6, help="loss levels shown per t")
     parser.add_argument("--price-steps", type=int, default=2)
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = parser.parse_args()
     if args.levels < 1 or args.price_steps < 1 or min(args.n_values) < 2:
         parser.error(
             f"--levels and --price-steps must be >= 1 and --n-values >= 2, got {args.levels}, "
             f"{args.price_steps}, {args.n_values}"
         )
-    print("| t | map pairs | loss levels allowed by the maps: loss (share of pairs) |")
-    print("|---|---|---|")
+    lines = [
+        "| t | map pairs | loss levels allowed by the maps: loss (share of pairs) |",
+        "|---|---|---|",
+    ]
     for t in args.n_values:
         counts = best_losses(t, args.price_steps)
         total = sum(counts.values())
-        levels = ", ".join(
-            f"{loss:.4f} ({count / total:.1%})" for loss, count in sorted(counts.items())
-        )
-        shown = ", ".join(levels.split(", ")[: args.levels])
-        print(f"| {t} | {total} | {shown} |")
+        levels = [f"{loss:.4f} ({count / total:.1%})" for loss, count in sorted(counts.items())]
+        lines.append(f"| {t} | {total} | {', '.join(levels[: args.levels])} |")
+    print("\n".join(lines))
+    if args.markdown is not None:
+        write_fragment(args.markdown, lines)
 
 
 if __name__ == "__main__":

@@ -33,9 +33,15 @@ def test_fragments_are_copied_with_headings_one_level_deeper(tmp_path):
     assert "simple-allocation-k2.png" not in text  # absent figures are not linked
     for companion in companions.COMPANIONS:
         assert f"### {companion.title}" in text
-    # The collusion, diagnostics, two MSPM robustness and collusion robustness fragments are
-    # absent here: each says what writes it.
-    assert text.count("is missing; run the command") == 1 + 3 + 2 + 1
+    # The collusion, diagnostics, two MSPM robustness, collusion robustness and two MSPM
+    # limits fragments are absent here: each says what writes it.
+    assert text.count("is missing; run the command") == 1 + 3 + 2 + 1 + 2
+
+
+def test_write_fragment_writes_the_printed_lines(tmp_path):
+    path = tmp_path / "new" / "landscape.md"
+    companions.write_fragment(path, ["| t |", "|---|", "| 3 |"])
+    assert path.read_text() == "| t |\n|---|\n| 3 |\n"
 
 
 def test_demote_headings_leaves_other_lines():
