@@ -107,6 +107,10 @@ def main() -> None:
         "--robust", action="store_true", help="every zero-loss mechanism, one per message map pair"
     )
     args = parser.parse_args()
+    if args.episodes < 1 or min(args.n_values) < 2:
+        parser.error(
+            f"--episodes must be >= 1 and --n-values >= 2, got {args.episodes}, {args.n_values}"
+        )
     rows = [measure(t, args.episodes, args.seed, args.robust) for t in args.n_values]
     lines = [
         "| t | optimal episodes, per mechanism | certified | optimal, certified | mean welfare "
