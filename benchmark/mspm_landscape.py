@@ -10,7 +10,8 @@ and not on others. This script takes every pair of maps (a follower's value 0 se
 price grid (``mspm_reachability.candidate_prices``), and counts the pairs by the welfare loss
 that remains. Incentives are left out: the counts say which losses the maps *allow*, not
 which are equilibria (with incentives, ``mspm_reachability.robust_mechanisms`` finds an
-equilibrium for every zero-loss pair at t = 4..6).
+equilibrium mechanism for every zero-loss pair in which both followers use both messages, at
+t = 4..6).
 
 The counts explain the results table: the losses at which the trainers' best mechanisms stop
 are the most common levels here, and the zero-loss pairs grow rare with t. A search that moves
