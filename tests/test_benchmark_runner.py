@@ -678,6 +678,14 @@ def test_aggregate_copies_the_runs_beside_the_figures_and_a_sweep_resumes_from_t
         "escape-pure": sweep.load_results(out)["escape-pure"]}  # fmt: skip
 
 
+@pytest.mark.skipif(not (ROOT / ".git").exists() or shutil.which("git") is None, reason="no git")
+def test_the_docs_pages_runs_are_not_git_ignored():
+    # The page's runs are committed with it; an ignore rule on them loses them silently.
+    run = ROOT / "docs" / "assets" / "results" / reproduce.RUNS / "escape-pure" / "seed_1.json"
+    check = subprocess.run(["git", "check-ignore", "-q", str(run)], cwd=ROOT, check=False)
+    assert check.returncode == 1, f"{run.relative_to(ROOT)} is git-ignored"
+
+
 def test_docs_results_page_has_the_generators_current_headings():
     # docs/results.md is written by reproduce.py; its run-independent text must be current.
     docs = ROOT / "docs"

@@ -566,6 +566,8 @@ def trainer_metrics(source: str) -> list[str]:
 
 
 TRAINER_DETAILS = ROOT / "docs" / "baselines"
+# How a figure of the page's previous sweep is captioned where this sweep has not drawn it yet.
+PREVIOUS = " (previous sweep, rerun pending: an earlier code version, mean ± std over seeds)"
 """One markdown file per trainer, ``<name>.md``: its numbered implementation details."""
 
 
@@ -720,12 +722,15 @@ def trainer_results(name: str, page_uri_: str) -> str:
     for figure in sweep.FIGURES:
         if not set(figure.experiments) & set(mine):
             continue
-        png = f"assets/results/{figure.name}.png"
-        if (ROOT / "docs" / png).exists():
-            images.append(f"![{figure.title}]({_link(png, page_uri_)})\n")
-            bcce = f"assets/results/{figure.name}-bcce.png"
+        for folder, note in (("assets/results", ""), ("assets/results/previous", PREVIOUS)):
+            png = f"{folder}/{figure.name}.png"
+            if not (ROOT / "docs" / png).exists():
+                continue
+            images.append(f"![{figure.title}{note}]({_link(png, page_uri_)})\n")
+            bcce = f"{folder}/{figure.name}-bcce.png"
             if (ROOT / "docs" / bcce).exists():
-                images.append(f"[{figure.title}: BCCE gap]({_link(bcce, page_uri_)})\n")
+                images.append(f"[{figure.title}{note}: BCCE gap]({_link(bcce, page_uri_)})\n")
+            break
     if images:
         parts.append(
             "Learning curves of the sweep (IQM over seeds of the exact leader value with its 95% "
