@@ -566,9 +566,10 @@ def trainer_metrics(source: str) -> list[str]:
 
 
 TRAINER_DETAILS = ROOT / "docs" / "baselines"
+"""One markdown file per trainer, ``<name>.md``: its numbered implementation details."""
+
 # How a figure of the page's previous sweep is captioned where this sweep has not drawn it yet.
 PREVIOUS = " (previous sweep, rerun pending: an earlier code version, mean ± std over seeds)"
-"""One markdown file per trainer, ``<name>.md``: its numbered implementation details."""
 
 
 @dataclass(frozen=True)
