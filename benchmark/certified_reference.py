@@ -38,9 +38,16 @@ round-off)."""
 
 def leader_policies(game, robust: bool) -> list:
     """The reference optimum's policy; or (``robust``) those of the zero-loss mechanisms of
-    ``mspm_reachability.robust_mechanisms``, one per message map pair (possibly none)."""
+    ``mspm_reachability.robust_mechanisms``, one per message map pair (possibly none).
+
+    Raises:
+        ValueError: If ``robust`` and the game does not have two followers (the search is
+            over pairs of message maps).
+    """
     if not robust:
         return [mspm_reference(game).optimal_policy]
+    if game.n_followers != 2:
+        raise ValueError(f"--robust needs two followers, got --n-followers {game.n_followers}")
     import mspm_reachability  # benchmark/ is on sys.path when this file runs as a script
 
     return [found.policy(game) for found in mspm_reachability.robust_mechanisms(game)]
@@ -119,11 +126,13 @@ def main() -> None:
             f"--episodes must be >= 1, --n-values >= 2 and --n-followers >= 2, got "
             f"{args.episodes}, {args.n_values}, {args.n_followers}"
         )
-    if args.robust and args.n_followers != 2:
-        parser.error(f"--robust needs two followers, got --n-followers {args.n_followers}")
-    rows = [
-        measure(t, args.episodes, args.seed, args.robust, args.n_followers) for t in args.n_values
-    ]
+    try:
+        rows = [
+            measure(t, args.episodes, args.seed, args.robust, args.n_followers)
+            for t in args.n_values
+        ]
+    except ValueError as error:
+        parser.error(str(error))
     lines = [
         "| t | optimal episodes, per mechanism | certified | optimal, certified | mean welfare "
         "loss | extra updates (median / max) | candidate chosen | reference minimum loss | "

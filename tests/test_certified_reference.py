@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARK = Path(__file__).resolve().parent.parent / "benchmark"
 sys.path.insert(0, str(BENCHMARK))
 
@@ -34,3 +36,11 @@ def test_robust_with_three_followers_is_refused_naming_the_value():
     )
     assert done.returncode == 2
     assert "--n-followers 3" in done.stderr
+
+
+def test_robust_search_refuses_a_three_follower_game_when_called_directly():
+    from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
+
+    game = SequentialPriceMechanism("uniform", n_values=3, n_messages=2, n_followers=3)
+    with pytest.raises(ValueError, match="--n-followers 3"):
+        certified_reference.leader_policies(game, robust=True)
