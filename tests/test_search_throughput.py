@@ -1,0 +1,87 @@
+"""benchmark/search_throughput.py: policies tried per second by the page's random searches."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmark"))
+
+import search_throughput
+
+
+def write_run(folder: Path, seed: int, trainer: str, policies: int, seconds: float,
+              reached: bool) -> None:  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = (
+        f"run X__random_search__{seed}__0: 1000 leader steps, {policies} random policies in "
+        f"{seconds} s (protocol certified: followers mw eps=0.1, expectation form)\n..."
+    )
+    record = {
+        "trainer": trainer,
+        "summary": summary,
+        "reached_target": reached,
+        "time_to_target_s": seconds if reached else None,
+    }
+    (folder / f"seed_{seed}.json").write_text(json.dumps(record))
+
+
+def test_sums_policies_and_takes_medians_over_the_runs_that_reached(tmp_path):
+    folder = tmp_path / "mspm-t5-certified-ls256"
+    write_run(folder, 1, "random_search", 100, 10.0, True)
+    write_run(folder, 2, "random_search", 300, 20.0, True)
+    write_run(folder, 3, "random_search", 600, 30.0, False)
+    t = search_throughput.throughput(folder)
+    assert (t.runs, t.policies, t.seconds, t.reached) == (3, 1000, 60.0, 2)
+    assert t.per_second == pytest.approx(1000 / 60)
+    assert t.median_policies_to_target == 200
+    assert t.median_seconds_to_target == 15.0
+
+
+def test_other_trainers_are_skipped_and_none_reached_has_no_median(tmp_path):
+    mappo = tmp_path / "mspm-t5-certified"
+    write_run(mappo, 1, "mappo", 5, 1.0, True)
+    assert search_throughput.throughput(mappo) is None
+    folder = tmp_path / "mspm-t6-certified-ls"
+    write_run(folder, 1, "random_search", 50, 5.0, False)
+    t = search_throughput.throughput(folder)
+    assert t.median_policies_to_target is None and t.median_seconds_to_target is None
+    assert "| mspm-t6-certified-ls | 1 | 50 | 5 | 10.0 | 0/1 | – | – |" in (
+        search_throughput.table([t])
+    )
+
+
+def test_a_summary_without_the_policies_line_is_refused():
+    with pytest.raises(ValueError, match="no 'N random policies in S s' line"):
+        search_throughput.policies_of("leader value 0.0")
+
+
+def test_the_command_line_refuses_a_missing_folder_and_an_empty_selection(tmp_path, capsys):
+    with pytest.raises(SystemExit) as missing:
+        search_throughput.main(["--runs", str(tmp_path / "none")])
+    assert missing.value.code == 2
+    assert "--runs must be a folder" in capsys.readouterr().err
+    write_run(tmp_path / "mspm-pi-certified-rs", 1, "random_search", 9, 0.3, True)
+    with pytest.raises(SystemExit) as empty:
+        search_throughput.main(["--runs", str(tmp_path), "--only", "mspm-t9-*"])
+    assert empty.value.code == 2
+    search_throughput.main(["--runs", str(tmp_path)])
+    assert "| mspm-pi-certified-rs | 1 | 9 | 0 | 30.0 | 1/1 | 9 | 0.3 s |" in (
+        capsys.readouterr().out
+    )
+
+
+def test_the_pomdp_page_quotes_the_committed_runs():
+    folders = sorted(search_throughput.RUNS.iterdir())
+    rows = {t.experiment: t for t in map(search_throughput.throughput, folders) if t}
+    pomdp = " ".join((search_throughput.RUNS.parents[2] / "pomdp.md").read_text().split())
+    t5 = (rows["mspm-t5-certified-ls256"].per_second, rows["mspm-t5-certified-ls"].per_second)
+    three = (
+        rows["mspm-3f-t3-certified-ls256"].per_second,
+        rows["mspm-3f-t3-certified-ls"].per_second,
+    )
+    assert f"{t5[0]:.1f} against {t5[1]:.1f} at t = 5" in pomdp
+    assert f"{three[0]:.1f} against {three[1]:.1f} for three followers" in pomdp
