@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
-import json
 import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
+
+from sweep import read_result
 
 RUNS = Path(__file__).resolve().parent.parent / "docs" / "assets" / "results" / "runs"
 """The committed results page's runs."""
@@ -66,12 +67,17 @@ def policies_of(summary: str) -> tuple[int, float]:
 
 
 def throughput(experiment: Path) -> Throughput | None:
-    """The figures of the random-search runs in one experiment folder (``None`` otherwise)."""
-    records = [json.loads(p.read_text()) for p in sorted(experiment.glob("seed_*.json"))]
+    """The figures of the random-search runs in one experiment folder (``None`` otherwise).
+
+    Raises:
+        sweep.CorruptResult: If a run's JSON is not a usable result (the message names it).
+        ValueError: If a random-search run's summary has no policies line.
+    """
+    records = [read_result(p) for p in sorted(experiment.glob("seed_*.json"))]
     records = [r for r in records if r.get("trainer") == "random_search"]
     if not records:
         return None
-    counts = [policies_of(r["summary"]) for r in records]
+    counts = [policies_of(r.get("summary", "")) for r in records]
     reached = [(c, r) for c, r in zip(counts, records, strict=True) if r["reached_target"]]
     return Throughput(
         experiment=experiment.name,

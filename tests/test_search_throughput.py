@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmark"))
 
 import search_throughput
+import sweep
 
 
 def write_run(folder: Path, seed: int, trainer: str, policies: int, seconds: float,
@@ -21,11 +22,21 @@ def write_run(folder: Path, seed: int, trainer: str, policies: int, seconds: flo
         f"{seconds} s (protocol certified: followers mw eps=0.1, expectation form)\n..."
     )
     record = {
+        "schema": sweep.RESULT_SCHEMA,
+        "experiment": folder.name,
+        "seed": seed,
         "trainer": trainer,
-        "summary": summary,
+        "final": {
+            "leader_value": 0.0, "optimum": 0.0, "target": 0.0, "optimality_gap": 0.0,
+            "bcce_gap": None, "bcce_gap_bound": None, "deviation_gain": 0.0, "steps": 1000,
+            "wall_time_s": seconds,
+        },
         "reached_target": reached,
+        "steps_to_target": 1000 if reached else None,
         "time_to_target_s": seconds if reached else None,
-    }
+        "summary": summary,
+        "curves": {},
+    }  # fmt: skip
     (folder / f"seed_{seed}.json").write_text(json.dumps(record))
 
 
@@ -57,6 +68,14 @@ def test_other_trainers_are_skipped_and_none_reached_has_no_median(tmp_path):
 def test_a_summary_without_the_policies_line_is_refused():
     with pytest.raises(ValueError, match="no 'N random policies in S s' line"):
         search_throughput.policies_of("leader value 0.0")
+
+
+def test_a_corrupt_run_is_refused_naming_its_file(tmp_path):
+    folder = tmp_path / "mspm-t5-certified-ls"
+    write_run(folder, 1, "random_search", 10, 1.0, True)
+    (folder / "seed_2.json").write_text('{"schema": 1}')
+    with pytest.raises(sweep.CorruptResult, match=r"seed_2\.json"):
+        search_throughput.throughput(folder)
 
 
 def test_the_command_line_refuses_a_missing_folder_and_an_empty_selection(tmp_path, capsys):
