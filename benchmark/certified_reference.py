@@ -36,18 +36,24 @@ OPTIMUM_TOL = 1e-9
 round-off)."""
 
 
+def check_robust(robust: bool, n_followers: int) -> None:
+    """Refuse ``--robust`` with other than two followers (``ValueError`` naming the value): its
+    search is over pairs of message maps."""
+    if robust and n_followers != 2:
+        raise ValueError(f"--robust needs two followers, got --n-followers {n_followers}")
+
+
 def leader_policies(game, robust: bool) -> list:
     """The reference optimum's policy; or (``robust``) those of the zero-loss mechanisms of
     ``mspm_reachability.robust_mechanisms``, one per message map pair (possibly none).
 
     Raises:
-        ValueError: If ``robust`` and the game does not have two followers (the search is
-            over pairs of message maps).
+        ValueError: If ``robust`` and the game does not have two followers
+            (:func:`check_robust`).
     """
+    check_robust(robust, game.n_followers)
     if not robust:
         return [mspm_reference(game).optimal_policy]
-    if game.n_followers != 2:
-        raise ValueError(f"--robust needs two followers, got --n-followers {game.n_followers}")
     import mspm_reachability  # benchmark/ is on sys.path when this file runs as a script
 
     return [found.policy(game) for found in mspm_reachability.robust_mechanisms(game)]
@@ -127,12 +133,12 @@ def main() -> None:
             f"{args.episodes}, {args.n_values}, {args.n_followers}"
         )
     try:
-        rows = [
-            measure(t, args.episodes, args.seed, args.robust, args.n_followers)
-            for t in args.n_values
-        ]
+        check_robust(args.robust, args.n_followers)
     except ValueError as error:
         parser.error(str(error))
+    rows = [
+        measure(t, args.episodes, args.seed, args.robust, args.n_followers) for t in args.n_values
+    ]
     lines = [
         "| t | optimal episodes, per mechanism | certified | optimal, certified | mean welfare "
         "loss | extra updates (median / max) | candidate chosen | reference minimum loss | "
