@@ -8,8 +8,14 @@ the seeds that reached the target, the median number of policies and seconds it 
 the figure behind "256 parallel episodes try about three times as many policies per second as
 8" on the POMDP page; the times are the sweep's, one run per core.
 
+With ``--per-run`` it prints one line per run instead: its policies and policies per second,
+its final exact leader value, and, from its curve of the best policy's exact value, the step
+of the last strict improvement and the longest stretch of steps without one (how long the
+search stayed on one level of the landscape).
+
     python benchmark/search_throughput.py
     python benchmark/search_throughput.py --runs /tmp/sweep/results --only 'mspm-t5-*'
+    python benchmark/search_throughput.py --per-run --only 'mspm-t5-certified-ls256'
 """
 
 from __future__ import annotations
@@ -27,6 +33,10 @@ RUNS = Path(__file__).resolve().parent.parent / "docs" / "assets" / "results" / 
 """The committed results page's runs."""
 
 _POLICIES = re.compile(r"(\d+) random policies in ([0-9.]+) s")
+
+IMPROVEMENT_TOL = 1e-9
+"""A best's exact value must rise by more than this to count as an improvement (a tie is the
+same value summed in another order)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,96 @@ def throughput(experiment: Path) -> Throughput | None:
     )
 
 
+@dataclass(frozen=True)
+class RunSearch:
+    """One random-search run's figures (``--per-run``).
+
+    Attributes:
+        experiment: The experiment's name.
+        seed: The run's seed.
+        policies: Policies tried.
+        seconds: Wall seconds of the training loop.
+        steps: Leader steps trained.
+        leader_value: The final best policy's exact leader value.
+        reached: Whether the run reached the target.
+        last_improvement: Step at which the best's exact value last rose (`improvements`).
+        longest_stay: Longest stretch of steps without a rise, the end of the run included.
+    """
+
+    experiment: str
+    seed: int
+    policies: int
+    seconds: float
+    steps: int
+    leader_value: float
+    reached: bool
+    last_improvement: int
+    longest_stay: int
+
+
+def improvements(steps: list[int], values: list[float]) -> list[int]:
+    """The steps at which a curve of the best's exact value rises above all earlier values by
+    more than :data:`IMPROVEMENT_TOL` (its first point included; ties and falls are not)."""
+    rises, best = [], float("-inf")
+    for step, value in zip(steps, values, strict=True):
+        if value > best + IMPROVEMENT_TOL:
+            rises.append(step)
+            best = value
+    return rises
+
+
+def runs_of(experiment: Path) -> list[RunSearch]:
+    """The random-search runs of one experiment folder, by seed (none for other trainers).
+
+    Raises:
+        sweep.CorruptResult: If a run's JSON is not a usable result (the message names it).
+        ValueError: If a random-search run has no policies line or no leader-value curve.
+    """
+    out = []
+    for path in sorted(experiment.glob("seed_*.json")):
+        record = read_result(path)
+        if record.get("trainer") != "random_search":
+            continue
+        policies, seconds = policies_of(record.get("summary", ""))
+        curve = record["curves"].get("equilibrium/leader_value")
+        if not curve or not curve["step"]:
+            raise ValueError(f"{path}: no equilibrium/leader_value curve")
+        end = int(record["final"]["steps"])
+        rises = improvements(curve["step"], curve["value"])
+        stays = [b - a for a, b in zip(rises, [*rises[1:], end], strict=True)]
+        out.append(
+            RunSearch(
+                experiment=experiment.name,
+                seed=int(record["seed"]),
+                policies=policies,
+                seconds=seconds,
+                steps=end,
+                leader_value=float(record["final"]["leader_value"]),
+                reached=bool(record["reached_target"]),
+                last_improvement=rises[-1],
+                longest_stay=max(stays),
+            )
+        )
+    return sorted(out, key=lambda r: r.seed)
+
+
+def per_run_table(rows: list[RunSearch]) -> str:
+    """The per-run figures as a markdown table."""
+    lines = [
+        "| experiment | seed | policies | policies/s | leader value | reached | steps | last "
+        "improvement at step | longest stay (steps) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        rate = r.policies / r.seconds if r.seconds > 0 else float("nan")
+        lines.append(
+            f"| {r.experiment} | {r.seed} | {r.policies:,} | {rate:.1f} | {r.leader_value:.4f} | "
+            f"{'yes' if r.reached else 'no'} | {r.steps:,} | {r.last_improvement:,} | "
+            f"{r.longest_stay:,} |"
+        )
+    return "\n".join(lines)
+
+
 def table(rows: list[Throughput]) -> str:
     """The figures as a markdown table."""
     lines = [
@@ -121,6 +221,8 @@ def main(argv: list[str] | None = None) -> None:
                              "committed page's runs)")  # fmt: skip
     parser.add_argument("--only", nargs="+", default=["*"],
                         help="experiment names or shell patterns (default: all)")  # fmt: skip
+    parser.add_argument("--per-run", action="store_true",
+                        help="one line per run: policies/s, final value, improvements")  # fmt: skip
     args = parser.parse_args(argv)
     if not args.runs.is_dir():
         parser.error(f"--runs must be a folder of experiment folders, got {str(args.runs)!r}")
@@ -129,6 +231,12 @@ def main(argv: list[str] | None = None) -> None:
         for p in sorted(args.runs.iterdir())
         if p.is_dir() and any(fnmatch.fnmatch(p.name, pattern) for pattern in args.only)
     ]
+    if args.per_run:
+        runs = [r for folder in folders for r in runs_of(folder)]
+        if not runs:
+            parser.error(f"no random-search runs under {str(args.runs)!r} match --only {args.only}")
+        print(per_run_table(runs))
+        return
     rows = [t for t in map(throughput, folders) if t is not None]
     if not rows:
         parser.error(f"no random-search runs under {str(args.runs)!r} match --only {args.only}")

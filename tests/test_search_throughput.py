@@ -15,7 +15,7 @@ import sweep
 
 
 def write_run(folder: Path, seed: int, trainer: str, policies: int, seconds: float,
-              reached: bool) -> None:  # fmt: skip
+              reached: bool, curve: dict | None = None) -> None:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     summary = (
         f"run X__random_search__{seed}__0: 1000 leader steps, {policies} random policies in "
@@ -35,7 +35,7 @@ def write_run(folder: Path, seed: int, trainer: str, policies: int, seconds: flo
         "steps_to_target": 1000 if reached else None,
         "time_to_target_s": seconds if reached else None,
         "summary": summary,
-        "curves": {},
+        "curves": {} if curve is None else {"equilibrium/leader_value": curve},
     }  # fmt: skip
     (folder / f"seed_{seed}.json").write_text(json.dumps(record))
 
@@ -65,6 +65,34 @@ def test_other_trainers_are_skipped_and_none_reached_has_no_median(tmp_path):
     )
 
 
+def test_improvements_count_rises_only():
+    steps = [10, 20, 30, 40, 50, 60]
+    values = [-0.2, -0.1, -0.1 + 1e-12, -0.15, -0.1, 0.0]  # a tie, a fall, a return: none rise
+    assert search_throughput.improvements(steps, values) == [10, 20, 60]
+
+
+def test_per_run_figures_from_the_curve_of_the_best(tmp_path):
+    folder = tmp_path / "mspm-t5-certified-ls256"
+    # the best rises at 100 and 400, then stays (ties at 500 and 700) to the end at 1000
+    stuck = {"step": [100, 400, 500, 700], "value": [-0.1, -0.01, -0.01, -0.01]}
+    write_run(folder, 2, "random_search", 50, 4.0, False, stuck)
+    write_run(folder, 1, "random_search", 30, 2.0, True, {"step": [100], "value": [0.0]})
+    first, second = search_throughput.runs_of(folder)
+    assert (first.seed, second.seed) == (1, 2)  # by seed
+    assert (second.last_improvement, second.longest_stay, second.steps) == (400, 600, 1000)
+    assert (first.last_improvement, first.longest_stay) == (100, 900)
+    assert "| mspm-t5-certified-ls256 | 2 | 50 | 12.5 | 0.0000 | no | 1,000 | 400 | 600 |" in (
+        search_throughput.per_run_table([first, second])
+    )
+
+
+def test_a_run_without_its_curve_is_refused_naming_it(tmp_path):
+    folder = tmp_path / "mspm-t5-certified-ls"
+    write_run(folder, 1, "random_search", 10, 1.0, True)
+    with pytest.raises(ValueError, match=r"seed_1\.json: no equilibrium/leader_value curve"):
+        search_throughput.runs_of(folder)
+
+
 def test_a_summary_without_the_policies_line_is_refused():
     with pytest.raises(ValueError, match="no 'N random policies in S s' line"):
         search_throughput.policies_of("leader value 0.0")
@@ -91,6 +119,15 @@ def test_the_command_line_refuses_a_missing_folder_and_an_empty_selection(tmp_pa
     assert "| mspm-pi-certified-rs | 1 | 9 | 0 | 30.0 | 1/1 | 9 | 0.3 s |" in (
         capsys.readouterr().out
     )
+    with pytest.raises(SystemExit) as empty_per_run:
+        search_throughput.main(["--runs", str(tmp_path), "--per-run", "--only", "mspm-t9-*"])
+    assert empty_per_run.value.code == 2
+    write_run(tmp_path / "mspm-t3-certified-ls", 4, "random_search", 6, 0.5, True,
+              {"step": [64], "value": [0.0]})  # fmt: skip
+    search_throughput.main(["--runs", str(tmp_path), "--per-run", "--only", "mspm-t3-*"])
+    assert "| mspm-t3-certified-ls | 4 | 6 | 12.0 | 0.0000 | yes | 1,000 | 64 | 936 |" in (
+        capsys.readouterr().out
+    )
 
 
 def test_the_pomdp_page_quotes_the_committed_runs():
@@ -104,3 +141,14 @@ def test_the_pomdp_page_quotes_the_committed_runs():
     )
     assert f"{t5[0]:.1f} against {t5[1]:.1f} at t = 5" in pomdp
     assert f"{three[0]:.1f} against {three[1]:.1f} for three followers" in pomdp
+    # the per-run figures: the spread of policies per second, and how long the runs that
+    # reach the target stay on one level first
+    runs = search_throughput.runs_of(search_throughput.RUNS / "mspm-t5-certified-ls256")
+    rates = [r.policies / r.seconds for r in runs]
+    assert f"{min(rates):.1f} to {max(rates):.1f} at t = 5" in pomdp
+    stays = [r.longest_stay / 1e6 for r in runs if r.reached]
+    assert f"is {min(stays):.1f}M to {max(stays):.1f}M steps" in pomdp
+    missed = {r.seed: r for r in runs if not r.reached}
+    assert sorted(missed) == [2, 6]
+    assert f"since step {missed[2].last_improvement / 1e6:.1f}M" in pomdp
+    assert f"since step {missed[6].last_improvement / 1e6:.2f}M" in pomdp
