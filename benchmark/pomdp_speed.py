@@ -29,11 +29,19 @@ Without ``--followers`` each setting runs its POMDP's default follower model (``
     python benchmark/pomdp_speed.py --settings mspm --seconds 1 --num-envs 256
     python benchmark/pomdp_speed.py --followers mw hedge exp3 --settings normal_form
     python benchmark/pomdp_speed.py --settings collusion_platform --skip-single
+
+``--protocol certified`` measures the certified protocol instead (its own MW followers, so no
+``--followers``; certification and the exact reward phase included), and ``--env-kwargs``
+passes game arguments as JSON, e.g. the MSGSpace t = 5 rows of the POMDP page:
+
+    python benchmark/pomdp_speed.py --settings mspm --protocol certified --num-envs 256 \
+        --env-kwargs '{"values": "uniform", "n_values": 5}'
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 
@@ -66,7 +74,7 @@ def random_actions(space: gymnasium.Space, rng: np.random.Generator, shape: tupl
     return rng.uniform(space.low, space.high, size=shape + space.shape).astype(space.dtype)
 
 
-def single_rate(gym_id: str, followers: str, seconds: float, seed: int, **kwargs) -> float:
+def single_rate(gym_id: str, followers: str | None, seconds: float, seed: int, **kwargs) -> float:
     """Leader steps per second of one ``gymnasium.make`` env, whole episodes, random actions."""
     env = gymnasium.make(gym_id, followers=followers, **kwargs)
     rng = np.random.default_rng(seed)
@@ -88,7 +96,7 @@ def single_rate(gym_id: str, followers: str, seconds: float, seed: int, **kwargs
 
 
 def batched_rate(
-    gym_id: str, followers: str, num_envs: int, seconds: float, seed: int, **kwargs
+    gym_id: str, followers: str | None, num_envs: int, seconds: float, seed: int, **kwargs
 ) -> float:
     """Leader steps per second of ``make_vec(num_envs)``, random actions."""
     env = gymnasium.make_vec(gym_id, num_envs=num_envs, followers=followers, **kwargs)
@@ -113,22 +121,42 @@ def median_and_range(rates: list[float]) -> tuple[float, str]:
     return statistics.median(rates), f"{min(rates) / 1e3:.0f}-{max(rates) / 1e3:.0f}k"
 
 
-def measure(gym_id: str, followers: str, reference: float, args: argparse.Namespace) -> str:
+def verdict(met: bool, args: argparse.Namespace) -> str:
+    """``met`` / ``MISSED``; ``-`` under the certified protocol (the references are the
+    authors' environment under the paper's protocol, which certifies nothing)."""
+    if args.protocol != "paper":
+        return "-"
+    return "met" if met else "MISSED"
+
+
+def env_kwargs(args: argparse.Namespace) -> dict:
+    """The env's keyword arguments beyond the followers: ``--env-kwargs`` and the protocol."""
+    kwargs = dict(args.env_kwargs)
+    if args.protocol == "certified":
+        kwargs["protocol"] = "certified"
+    return kwargs
+
+
+def measure(gym_id: str, followers: str | None, reference: float, args: argparse.Namespace) -> str:
     """The row's figures: single and batched medians, ranges, multiples and verdicts."""
+    kwargs = env_kwargs(args)
     if args.skip_single:
         single, single_range, single_ok = float("nan"), "-", "-"
     else:
         single, single_range = median_and_range(
-            [single_rate(gym_id, followers, args.seconds, args.seed) for _ in range(args.repeats)]
+            [
+                single_rate(gym_id, followers, args.seconds, args.seed, **kwargs)
+                for _ in range(args.repeats)
+            ]
         )
-        single_ok = "met" if single >= SINGLE_FACTOR * reference else "MISSED"
+        single_ok = verdict(single >= SINGLE_FACTOR * reference, args)
     batched, batched_range = median_and_range(
         [
-            batched_rate(gym_id, followers, args.num_envs, args.seconds, args.seed)
+            batched_rate(gym_id, followers, args.num_envs, args.seconds, args.seed, **kwargs)
             for _ in range(args.repeats)
         ]
     )
-    batched_ok = "met" if batched >= BATCHED_FACTOR * reference else "MISSED"
+    batched_ok = verdict(batched >= BATCHED_FACTOR * reference, args)
     return (
         f"{single:10,.0f} {single_range:>9s} {single / reference:6.1f} {single_ok:>7s}   "
         f"{batched:11,.0f} {batched_range:>11s} {batched / reference:6.1f} {batched_ok:>7s}"
@@ -137,7 +165,7 @@ def measure(gym_id: str, followers: str, reference: float, args: argparse.Namesp
 
 def measure_followers(gym_id: str, followers: str, target: float, args) -> str:
     """A follower-step row: leader steps/s times the followers, single and batched."""
-    kwargs = {} if args.n_prices is None else {"n_prices": args.n_prices}
+    kwargs = env_kwargs(args) | ({} if args.n_prices is None else {"n_prices": args.n_prices})
     n = gymnasium.make(gym_id, followers=followers, **kwargs).unwrapped.game.n_followers
     if args.skip_single:
         single, single_range = float("nan"), "-"
@@ -174,21 +202,37 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=1024)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-single", action="store_true", help="batched column only")
+    parser.add_argument("--protocol", choices=("paper", "certified"), default="paper",
+                        help="certified: its own MW followers (no --followers)")  # fmt: skip
+    parser.add_argument("--env-kwargs", default="{}",
+                        help="JSON object of game arguments, e.g. '{\"n_values\": 5}'")  # fmt: skip
     args = parser.parse_args()
     unknown = sorted(set(args.followers or []) - set(follower_models()))
     if unknown:
         parser.error(f"--followers: unknown {unknown}; registered: {list(follower_models())}")
+    if args.protocol == "certified" and args.followers:
+        parser.error(f"--followers applies to --protocol paper, got {args.followers}")
+    try:
+        args.env_kwargs = json.loads(args.env_kwargs)
+    except json.JSONDecodeError as error:
+        parser.error(f"--env-kwargs must be JSON, got {args.env_kwargs!r} ({error})")
+    if not isinstance(args.env_kwargs, dict):
+        parser.error(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
 
     header = (
         f"{'setting':18s} {'followers':20s} {'single/s':>10s} {'range':>9s} {'x ref':>6s} "
         f"{'target':>7s}   {'batched/s':>11s} {'range':>11s} {'x ref':>6s} {'target':>7s}"
     )
-    print(f"B = {args.num_envs}, median of {args.repeats} x {args.seconds:g} s")
+    print(
+        f"B = {args.num_envs}, median of {args.repeats} x {args.seconds:g} s, protocol "
+        f"{args.protocol}, env kwargs {args.env_kwargs}"
+    )
     print(header)
     for name in args.settings:
         setting = pomdp_setting(name)
         gym_id = setting.gymnasium_id
-        for followers in args.followers or [setting.followers or "mw"]:
+        default = None if args.protocol == "certified" else setting.followers or "mw"
+        for followers in args.followers or [default]:
             try:
                 if name in FOLLOWER_STEPS_TARGET:
                     row = measure_followers(gym_id, followers, FOLLOWER_STEPS_TARGET[name], args)
@@ -196,7 +240,7 @@ def main() -> None:
                     row = measure(gym_id, followers, AUTHORS_STEPS_PER_SECOND[name], args)
             except NoPureEquilibriumError:  # the oracle is undefined for such a policy
                 row = "random leader actions induce a game without a pure Bayes-Nash equilibrium"
-            print(f"{name:18s} {followers:20s} {row}")
+            print(f"{name:18s} {followers or 'certified (mw)':20s} {row}")
     print(
         f"targets: single >= {SINGLE_FACTOR}x and batched >= {BATCHED_FACTOR}x the reference "
         f"({', '.join(f'{k} {v:,}' for k, v in AUTHORS_STEPS_PER_SECOND.items())} steps/s, "

@@ -207,9 +207,7 @@ class BayesGapReport:
         ``-inf`` for a player none of whose types has positive mass (impossible for a
         distribution, kept for completeness).
         """
-        return np.array(
-            [np.max(g[~np.isnan(g)], initial=-np.inf) for g in self.interim], dtype=np.float64
-        )
+        return np.array([_largest_interim(g) for g in self.interim], dtype=np.float64)
 
     def is_equilibrium(self, eps=0.0, tol: float = DEFAULT_TOL, notion: str = "agent_form") -> bool:
         """Whether the distribution is an ε-equilibrium in the chosen notion.
@@ -378,13 +376,16 @@ def _check_bayes_joint(bgame: BayesianGame, mu, dist_tol: float) -> np.ndarray:
     return check_distribution("mu", mu, bgame.n_types + bgame.n_actions, tol=dist_tol)
 
 
-def _deviation_tables(bgame: BayesianGame, mu: np.ndarray):
-    """Per player: (h table ``[T_i, A_i]``, on-path value per type ``[T_i]``, ``μ(θ_i)``)."""
-    n = bgame.n_players
+def _deviation_tables(payoffs: np.ndarray, mu: np.ndarray):
+    """Per player: (h table ``[T_i, A_i]``, on-path value per type ``[T_i]``, ``μ(θ_i)``).
+
+    ``payoffs [n, T_1..T_n, A_1..A_n]`` and ``mu [T_1..T_n, A_1..A_n]``, already checked.
+    """
+    n = mu.ndim // 2
     out = []
     for i in range(n):
-        n_types_i, n_actions_i = bgame.n_types[i], bgame.n_actions[i]
-        utility = bgame.payoffs[i]
+        n_types_i, n_actions_i = mu.shape[i], mu.shape[n + i]
+        utility = payoffs[i]
         keep_type = tuple(k for k in range(2 * n) if k != i)
         on_path = (utility * mu).sum(axis=keep_type)
         mass = mu.sum(axis=keep_type)
@@ -417,7 +418,44 @@ def deviation_table(bgame: BayesianGame, mu, dist_tol: float = PRIOR_TOL) -> lis
         ValueError: If ``mu`` is not a distribution of shape ``n_types + n_actions``.
     """
     mu = _check_bayes_joint(bgame, mu, dist_tol)
-    return [table for table, _, _ in _deviation_tables(bgame, mu)]
+    return [table for table, _, _ in _deviation_tables(bgame.payoffs, mu)]
+
+
+def _player_gaps(table: np.ndarray, mass: np.ndarray):
+    """One player's ``(ex ante gap, agent-form gap, interim gaps [T_i])``.
+
+    From its deviation table and type marginal; the interim gap is NaN at types of zero mass.
+    """
+    best_gain = table.max(axis=1)
+    conditional = np.full(best_gain.shape, np.nan)
+    np.divide(best_gain, mass, out=conditional, where=mass > 0)
+    return best_gain.sum(), np.maximum(best_gain, 0.0).sum(), conditional
+
+
+def _largest_interim(conditional: np.ndarray) -> float:
+    """The largest interim gap over the types of positive mass (``-inf`` if none)."""
+    return np.max(conditional[~np.isnan(conditional)], initial=-np.inf)
+
+
+def bcce_gap_maxima(payoffs: np.ndarray, mu: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``(ex_ante, agent_form, max_interim)``, each ``[n]``, of a distribution, unchecked.
+
+    The same arithmetic as :func:`bcce_gap` (the same bits as its ``ex_ante``,
+    ``agent_form`` and :attr:`BayesGapReport.max_interim`) without validating the arrays or
+    building a :class:`BayesianGame`: for inner loops that build a valid ``mu`` themselves
+    (the certified protocol checks its candidate responses after every update); anything
+    else should call :func:`bcce_gap`.
+
+    Args:
+        payoffs: ``[n, T_1..T_n, A_1..A_n]`` float64 utilities.
+        mu: ``[T_1..T_n, A_1..A_n]`` float64 joint distribution over types and actions.
+    """
+    n = mu.ndim // 2
+    ex_ante, agent_form, max_interim = np.empty(n), np.empty(n), np.empty(n)
+    for i, (table, _, mass) in enumerate(_deviation_tables(payoffs, mu)):
+        ex_ante[i], agent_form[i], conditional = _player_gaps(table, mass)
+        max_interim[i] = _largest_interim(conditional)
+    return ex_ante, agent_form, max_interim
 
 
 def bcce_gap(bgame: BayesianGame, mu, dist_tol: float = PRIOR_TOL) -> BayesGapReport:
@@ -451,13 +489,9 @@ def bcce_gap(bgame: BayesianGame, mu, dist_tol: float = PRIOR_TOL) -> BayesGapRe
     n = bgame.n_players
     ex_ante, agent_form, values = np.empty(n), np.empty(n), np.empty(n)
     interim, best, tables, masses = [], [], [], []
-    for i, (table, on_path, mass) in enumerate(_deviation_tables(bgame, mu)):
-        best_gain = table.max(axis=1)
-        ex_ante[i] = best_gain.sum()
-        agent_form[i] = np.maximum(best_gain, 0.0).sum()
+    for i, (table, on_path, mass) in enumerate(_deviation_tables(bgame.payoffs, mu)):
+        ex_ante[i], agent_form[i], conditional = _player_gaps(table, mass)
         values[i] = on_path.sum()
-        conditional = np.full(best_gain.shape, np.nan)
-        np.divide(best_gain, mass, out=conditional, where=mass > 0)
         interim.append(_readonly(conditional))
         best.append(_readonly(np.argmax(table, axis=1)))
         tables.append(_readonly(table))

@@ -25,6 +25,7 @@ from stackelberg_zoo.envs.core import (
 )
 from stackelberg_zoo.envs.mspm.game import SequentialPriceMechanism
 from stackelberg_zoo.envs.mspm.reference import mspm_reference
+from stackelberg_zoo.envs.pomdp import certify
 from stackelberg_zoo.envs.pomdp.batched import BatchedStackelbergPOMDP
 from stackelberg_zoo.envs.pomdp.certify import (
     CANDIDATES,
@@ -130,6 +131,41 @@ def test_product_conditional_and_gap_notions_agree_with_the_equilibrium_module()
     assert response_gap(payoffs, prior, q, "agent_form") == pytest.approx(report.agent_form.max())
     with pytest.raises(ValueError, match="notion"):
         response_gap(payoffs, prior, q, "nash")
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_the_certifiers_unchecked_gap_has_the_bits_of_the_checked_report(n):
+    """The certifier's inner loop skips validation (`_response_gap`, `bcce_gap_maxima`); it
+    must give the same bits as `bcce_gap`'s report, or a certified episode would change."""
+    rng = np.random.default_rng(11 + n)
+    for _ in range(200):
+        types = tuple(int(t) for t in rng.integers(1, 4, size=n))
+        actions = tuple(int(a) for a in rng.integers(1, 4, size=n))
+        payoffs = rng.normal(size=(n, *types, *actions))
+        prior = rng.random(types) * (rng.random(types) > 0.3)  # types of zero mass too
+        if prior.sum() == 0:
+            prior.flat[0] = 1.0
+        prior /= prior.sum()
+        sigmas = [rng.dirichlet(np.ones(a), size=t) for t, a in zip(types, actions, strict=True)]
+        q = product_conditional(sigmas)
+        mu = prior.reshape(prior.shape + (1,) * n) * q
+        report = bcce_gap(BayesianGame(payoffs, prior), mu / mu.sum())
+        expected = {
+            "ex_ante": float(np.max(report.ex_ante)),
+            "agent_form": float(np.max(report.agent_form)),
+            "interim": float(np.max(report.max_interim)),
+        }
+        expected["authors"] = max(0.0, expected["interim"])
+        for notion, value in expected.items():
+            assert certify._response_gap(payoffs, mu / mu.sum(), notion) == value  # bits
+            assert response_gap(payoffs, prior, q, notion) == value
+    # the public function still checks its arrays
+    square, prior = np.zeros((2, 2, 2, 2, 2)), np.full((2, 2), 0.25)
+    with pytest.raises(ValueError, match="shape"):
+        response_gap(square, prior, np.full((2, 2, 3, 2), 1 / 6), "authors")
+    square[0, 0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="payoffs"):
+        response_gap(square, prior, np.full((2, 2, 2, 2), 0.25), "authors")
 
 
 def test_exact_reward_plan_weights_every_supported_profile():

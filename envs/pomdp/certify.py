@@ -36,8 +36,8 @@ import numpy as np
 from stackelberg_zoo.envs.core import EconomicGame, InducedGame, leader_value, play
 from stackelberg_zoo.envs.pomdp.followers import FollowerSpec
 from stackelberg_zoo.equilibrium.arrays import read_only
-from stackelberg_zoo.equilibrium.games import BayesianGame
-from stackelberg_zoo.equilibrium.gaps import bcce_gap, bne_gap
+from stackelberg_zoo.equilibrium.games import BayesianGame, check_distribution
+from stackelberg_zoo.equilibrium.gaps import bcce_gap_maxima, bne_gap
 
 CANDIDATES = ("last_mixed", "last_deterministic", "empirical_average")
 """The candidate responses, in the order they are checked."""
@@ -137,12 +137,22 @@ def response_gap(payoffs: np.ndarray, prior: np.ndarray, conditional: np.ndarray
         raise ValueError(f"notion must be one of {GAP_NOTIONS}, got {notion!r}")
     n = prior.ndim
     mu = prior.reshape(prior.shape + (1,) * n) * conditional
-    report = bcce_gap(BayesianGame(payoffs, prior), mu / mu.sum())
+    game = BayesianGame(payoffs, prior)
+    mu = check_distribution("mu", mu / mu.sum(), game.n_types + game.n_actions)
+    return _response_gap(game.payoffs, mu, notion)
+
+
+def _response_gap(payoffs: np.ndarray, mu: np.ndarray, notion: str) -> float:
+    """:func:`response_gap` of a normalised ``μ(θ, a) = p(θ) q(a | θ)``, without checks.
+
+    The certifier's inner loop, which builds both arrays itself.
+    """
+    ex_ante, agent_form, max_interim = bcce_gap_maxima(payoffs, mu)
     if notion == "ex_ante":
-        return float(np.max(report.ex_ante))
+        return float(np.max(ex_ante))
     if notion == "agent_form":
-        return float(np.max(report.agent_form))
-    interim = float(np.max(report.max_interim))
+        return float(np.max(agent_form))
+    interim = float(np.max(max_interim))
     return max(0.0, interim) if notion == "authors" else interim
 
 
@@ -228,9 +238,15 @@ class Certifier:
         self.extra_updates = 0
         self.result: CertificationResult | None = None
 
-    def snapshot(self) -> None:
-        """Add the learners' current strategies to the empirical average (one update)."""
-        self._sum += product_conditional(self._strategies())
+    def snapshot(self, strategies: Sequence[np.ndarray] | None = None) -> None:
+        """Add the learners' current strategies to the empirical average (one update).
+
+        Args:
+            strategies: Those strategies, one ``[T_i, A_i]`` array per follower, when the
+                caller has them (the batched core computes them for all its copies at
+                once); ``None`` reads them.
+        """
+        self._sum += product_conditional(self._strategies() if strategies is None else strategies)
         self._snapshots += 1
 
     def conditional(self, candidate: str) -> np.ndarray:
@@ -308,4 +324,4 @@ class Certifier:
             table[k] = outcome.followers
             known[k] = True
         payoffs = np.where(known[:, None], table, 0.0).T.reshape((n,) + dims)
-        return response_gap(payoffs, prior, conditional, self.config.notion)
+        return _response_gap(payoffs, mu / mu.sum(), self.config.notion)

@@ -329,8 +329,9 @@ class BatchedLearners(BatchedResponder):
         self.learners = learners
         self.reward_play = reward_play
         self.queries_per_round = queries_per_round
-        # Per copy, None or a callable run when a round is recorded (before its update);
-        # ``hooked`` is set once any is (the paper's protocol never pays for the loop).
+        # Per copy, None or a callable run when a round is recorded (before its update), with
+        # the copy's current strategies; ``hooked`` is set once any is (the paper's protocol
+        # never pays for the loop).
         self.round_hooks: list = [None] * num_envs
         self.hooked = False
         self.sample_play = reward_play == "sample"
@@ -373,8 +374,10 @@ class BatchedLearners(BatchedResponder):
     def record_round(self, index: np.ndarray, types: np.ndarray, actions: np.ndarray) -> None:
         """Count a completed round of copies ``index`` (its types and actions ``[k, n]``).
 
-        Runs each copy's :attr:`round_hooks` entry (the certification's snapshots), with the
-        round's strategies still current.
+        Runs each copy's :attr:`round_hooks` entry (the certification's snapshots) with the
+        copy's strategies of the round, still current: one ``[T_i, A_i]`` array per follower,
+        computed for all the hooked copies at once (each copy gets the bits of computing it
+        alone).
         """
         select = self.select(index)
         if self.record:
@@ -384,9 +387,12 @@ class BatchedLearners(BatchedResponder):
         self.rounds[select] += 1
         if self.hooked:
             hooks = self.round_hooks
-            for b in index.tolist():
-                if hooks[b] is not None:
-                    hooks[b]()
+            hooked = [b for b in index.tolist() if hooks[b] is not None]
+            if hooked:
+                copies = np.array(hooked, dtype=np.int64)
+                current = [learners.strategies(copies) for learners in self.learners]
+                for k, b in enumerate(hooked):
+                    hooks[b]([strategies[k] for strategies in current])
 
     def update_features(self, index: np.ndarray) -> None:
         """Write copies ``index``'s learner features into :attr:`features`."""
