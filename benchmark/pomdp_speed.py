@@ -212,12 +212,13 @@ def main() -> None:
         parser.error(f"--followers: unknown {unknown}; registered: {list(follower_models())}")
     if args.protocol == "certified" and args.followers:
         parser.error(f"--followers applies to --protocol paper, got {args.followers}")
+    given = args.env_kwargs
     try:
-        args.env_kwargs = json.loads(args.env_kwargs)
+        args.env_kwargs = json.loads(given)
     except json.JSONDecodeError as error:
-        parser.error(f"--env-kwargs must be JSON, got {args.env_kwargs!r} ({error})")
+        parser.error(f"--env-kwargs must be JSON, got {given!r} ({error})")
     if not isinstance(args.env_kwargs, dict):
-        parser.error(f"--env-kwargs must be a JSON object, got {args.env_kwargs!r}")
+        parser.error(f"--env-kwargs must be a JSON object, got {given!r}")
 
     header = (
         f"{'setting':18s} {'followers':20s} {'single/s':>10s} {'range':>9s} {'x ref':>6s} "
@@ -232,6 +233,10 @@ def main() -> None:
         setting = pomdp_setting(name)
         gym_id = setting.gymnasium_id
         default = None if args.protocol == "certified" else setting.followers or "mw"
+        try:  # refuse bad game arguments before measuring anything
+            gymnasium.make(gym_id, followers=(args.followers or [default])[0], **env_kwargs(args))
+        except (TypeError, ValueError) as error:
+            parser.error(f"--env-kwargs {given} for {name} (--protocol {args.protocol}): {error}")
         for followers in args.followers or [default]:
             try:
                 if name in FOLLOWER_STEPS_TARGET:
