@@ -65,7 +65,12 @@ class Throughput:
     @property
     def per_second(self) -> float:
         """Policies tried per second of training loop."""
-        return self.policies / self.seconds if self.seconds > 0 else float("nan")
+        return per_second(self.policies, self.seconds)
+
+
+def per_second(policies: int, seconds: float) -> float:
+    """Policies per second (NaN for a run that took no measurable time)."""
+    return policies / seconds if seconds > 0 else float("nan")
 
 
 def policies_of(summary: str) -> tuple[int, float]:
@@ -76,6 +81,16 @@ def policies_of(summary: str) -> tuple[int, float]:
     return int(match[1]), float(match[2])
 
 
+def search_records(experiment: Path) -> list[tuple[Path, dict]]:
+    """The random-search runs of one experiment folder, ``(file, record)`` by file name.
+
+    Raises:
+        sweep.CorruptResult: If a run's JSON is not a usable result (the message names it).
+    """
+    pairs = [(p, read_result(p)) for p in sorted(experiment.glob("seed_*.json"))]
+    return [(p, r) for p, r in pairs if r.get("trainer") == "random_search"]
+
+
 def throughput(experiment: Path) -> Throughput | None:
     """The figures of the random-search runs in one experiment folder (``None`` otherwise).
 
@@ -83,8 +98,7 @@ def throughput(experiment: Path) -> Throughput | None:
         sweep.CorruptResult: If a run's JSON is not a usable result (the message names it).
         ValueError: If a random-search run's summary has no policies line.
     """
-    records = [read_result(p) for p in sorted(experiment.glob("seed_*.json"))]
-    records = [r for r in records if r.get("trainer") == "random_search"]
+    records = [r for _, r in search_records(experiment)]
     if not records:
         return None
     counts = [policies_of(r.get("summary", "")) for r in records]
@@ -150,10 +164,7 @@ def runs_of(experiment: Path) -> list[RunSearch]:
         ValueError: If a random-search run has no policies line or no leader-value curve.
     """
     out = []
-    for path in sorted(experiment.glob("seed_*.json")):
-        record = read_result(path)
-        if record.get("trainer") != "random_search":
-            continue
+    for path, record in search_records(experiment):
         policies, seconds = policies_of(record.get("summary", ""))
         curve = record["curves"].get("equilibrium/leader_value")
         if not curve or not curve["step"]:
@@ -185,9 +196,9 @@ def per_run_table(rows: list[RunSearch]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        rate = r.policies / r.seconds if r.seconds > 0 else float("nan")
         lines.append(
-            f"| {r.experiment} | {r.seed} | {r.policies:,} | {rate:.1f} | {r.leader_value:.4f} | "
+            f"| {r.experiment} | {r.seed} | {r.policies:,} | "
+            f"{per_second(r.policies, r.seconds):.1f} | {r.leader_value:.4f} | "
             f"{'yes' if r.reached else 'no'} | {r.steps:,} | {r.last_improvement:,} | "
             f"{r.longest_stay:,} |"
         )
@@ -233,14 +244,11 @@ def main(argv: list[str] | None = None) -> None:
     ]
     if args.per_run:
         runs = [r for folder in folders for r in runs_of(folder)]
-        if not runs:
-            parser.error(f"no random-search runs under {str(args.runs)!r} match --only {args.only}")
-        print(per_run_table(runs))
-        return
-    rows = [t for t in map(throughput, folders) if t is not None]
-    if not rows:
+    else:
+        runs = [t for t in map(throughput, folders) if t is not None]
+    if not runs:
         parser.error(f"no random-search runs under {str(args.runs)!r} match --only {args.only}")
-    print(table(rows))
+    print(per_run_table(runs) if args.per_run else table(runs))
 
 
 if __name__ == "__main__":
