@@ -84,6 +84,10 @@ class Args:
     redraw_rate: float = 0.1
     """local search: each entry of the incumbent is redrawn with this probability (at least
     one entry is)"""
+    restart_after: int = 0
+    """local search: after this many leader steps without a strict rise of the incumbent's
+    exact value, start the search over from fresh random policies; the best policy found so
+    far stays the answer (0: never restart)"""
 
     # Evaluation
     eval_episodes: int = 4
@@ -146,6 +150,13 @@ def check_args(args: Args, defaults: Args | None = None) -> dict[str, Any]:
         value = getattr(args, name)
         if not 0 <= value <= 1:
             raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1], got {value}")
+    if args.restart_after < 0:
+        raise ValueError(f"--restart-after must be >= 0 (0: never), got {args.restart_after}")
+    if args.restart_after > 0 and args.local_search == 0:
+        raise ValueError(
+            "--restart-after applies to local search (--local-search > 0), got --restart-after "
+            f"{args.restart_after} with --local-search 0"
+        )
     if args.follower not in follower_models():
         raise ValueError(
             f"--follower must be one of {list(follower_models())}, got {args.follower!r}"
@@ -370,6 +381,25 @@ def keeps(candidate: Evaluation, best: Evaluation | None, local_search: float) -
     return local_search == 0 or best is None or candidate.leader_value >= best.leader_value
 
 
+def rises(candidate: Evaluation, incumbent: Evaluation | None) -> bool:
+    """Whether an accepted candidate strictly raises the incumbent's exact value (the first
+    incumbent of a search does): what resets the `--restart-after` clock."""
+    return incumbent is None or candidate.leader_value > incumbent.leader_value
+
+
+def stays_best(candidate: Evaluation, best: Evaluation | None, local_search: float) -> bool:
+    """Whether the search's new incumbent is also the run's best (its answer): always in pure
+    random search and when no restart has happened (the incumbent is then the best); after a
+    restart, when its exact value is at least the best's, ties going to the newer."""
+    return local_search == 0 or best is None or candidate.leader_value >= best.leader_value
+
+
+def restarts_now(step: int, last_rise: int, incumbent: Evaluation | None, after: int) -> bool:
+    """Whether the local search starts over at leader step `step`: `--restart-after` (`after`)
+    is on, there is an incumbent, and its exact value has not risen for `after` steps."""
+    return after > 0 and incumbent is not None and step - last_rise >= after
+
+
 def log_best(
     writer: SummaryWriter, best: Evaluation, best_return: float, optimum: float, step: int
 ) -> None:
@@ -490,6 +520,10 @@ if __name__ == "__main__":
     tables: list[dict[bytes, tuple[Any, Any]]] = [{} for _ in range(N)]
     running_return = np.zeros(N)
     best_return, best, reached_at, episodes = -np.inf, None, None, 0
+    # the local search's centre; without restarts it is always `best`. `epoch` counts the
+    # restarts: an episode started before the last one is not a candidate
+    incumbent, last_rise, epoch = None, 0, 0
+    epochs = np.zeros(N, dtype=int)
     global_step, start_time = 0, time.time()
     obs, infos = envs.reset(seed=args.seed)
     stop = StopSignal()
@@ -514,23 +548,35 @@ if __name__ == "__main__":
         for i in np.flatnonzero(term):
             episodes += 1
             writer.add_scalar("charts/episodic_return", running_return[i], global_step)
-            if improves(float(running_return[i]), best_return, best, args.local_search):
+            current = epochs[i] == epoch
+            if current and improves(
+                float(running_return[i]), best_return, incumbent, args.local_search
+            ):
                 candidate = evaluate(
                     TablePolicy(tables[i], sample), eval_env, args.eval_episodes, args.seed + 10_000
                 )
-                if keeps(candidate, best, args.local_search):
-                    best_return, best = float(running_return[i]), candidate
-                    log_best(writer, best, best_return, optimum, global_step)
-                    progress.set_postfix(
-                        best=f"{best.leader_value:.4f}", target=f"{target.value:.4f}"
+                if keeps(candidate, incumbent, args.local_search):
+                    if rises(candidate, incumbent):
+                        last_rise = global_step
+                    incumbent = candidate
+                    reached = reached_at is None and reaches_target(
+                        candidate, target.value, args.target_tol, args.protocol
                     )
-                    if reached_at is None and reaches_target(
-                        best, target.value, args.target_tol, args.protocol
-                    ):
+                    if reached or stays_best(candidate, best, args.local_search):
+                        best_return, best = float(running_return[i]), candidate
+                        log_best(writer, best, best_return, optimum, global_step)
+                        progress.set_postfix(
+                            best=f"{best.leader_value:.4f}", target=f"{target.value:.4f}"
+                        )
+                    if reached:
                         reached_at = (global_step, time.time() - start_time)
                         writer.add_scalar("charts/time_to_target", reached_at[1], global_step)
             running_return[i] = 0.0
-            tables[i] = next_table({} if best is None else best.policy.table, args, rng)
+            tables[i] = next_table({} if incumbent is None else incumbent.policy.table, args, rng)
+            epochs[i] = epoch
+        if restarts_now(global_step, last_rise, incumbent, args.restart_after):
+            incumbent, last_rise, epoch = None, global_step, epoch + 1
+            writer.add_scalar("charts/restarts", epoch, global_step)
         writer.add_scalar("charts/SPS", int(global_step / (time.time() - start_time)), global_step)
         if reached_at is not None and args.stop_at_optimum:
             break
@@ -564,6 +610,11 @@ if __name__ == "__main__":
         f"follower deviation gain in the induced game {best.deviation_gain:.2e}; BCCE gap of "
         f"the response-phase play {best.bcce_gap:.4f} (regret bound {best.bcce_bound:.4f})",
         *certification_lines(best),
+        *(
+            [f"local search restarted {epoch} times (--restart-after {args.restart_after})"]
+            if args.restart_after
+            else []
+        ),
         (
             f"TARGET REACHED after {reached_at[0]} steps, {reached_at[1]:.1f} s"
             if reached_at is not None

@@ -114,3 +114,54 @@ def test_local_search_reaches_the_optimum_and_zero_keeps_the_paper_search(tmp_pa
     local = run_trainer("random_search.py", *common, "--local-search", "1", cwd=tmp_path)
     assert steps_to_target(local) != 7176
     assert "gap 0.000000" in local and "certified responses 100%" in local
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"restart_after": -1, "local_search": 0.5},
+         "--restart-after must be >= 0 (0: never), got -1"),
+        ({"restart_after": 1000}, "--restart-after applies to local search (--local-search > 0), "
+         "got --restart-after 1000 with --local-search 0"),
+    ],
+)  # fmt: skip
+def test_bad_restart_flags_are_refused(random_search, changes, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        random_search.check_args(random_search.Args(**changes))
+
+
+def test_the_restart_clock_and_the_answer(random_search):
+    old, same, higher = (evaluation(random_search, v) for v in (-0.5, -0.5, -0.4))
+    # only a strict rise of the incumbent's exact value resets the clock (a tie does not)
+    assert random_search.rises(old, None)
+    assert random_search.rises(higher, old)
+    assert not random_search.rises(same, old)
+    # after a restart the new search's incumbent becomes the answer only at the best's value
+    assert random_search.stays_best(same, old, 0.5) and random_search.stays_best(higher, old, 0.5)
+    assert not random_search.stays_best(evaluation(random_search, -0.9), old, 0.5)
+    assert random_search.stays_best(evaluation(random_search, -0.9), old, 0.0)  # pure search
+    # a restart needs the flag, an incumbent and `after` steps since the last rise
+    assert random_search.restarts_now(5000, 1000, old, 4000)
+    assert not random_search.restarts_now(4999, 1000, old, 4000)
+    assert not random_search.restarts_now(10**9, 0, None, 4000)  # searching afresh already
+    assert not random_search.restarts_now(10**9, 0, old, 0)  # 0: never
+
+
+def test_restarts_keep_the_best_and_a_late_clock_changes_nothing(tmp_path):
+    """MSGSpace t = 3, certified, local search over 8 envs, seed 1: a restart clock that
+    never rings leaves the run as it was (the same step to the target); one that rings every
+    1,000 steps restarts the search many times while the run goes on past the target, and
+    the answer stays the zero-loss mechanism found before."""
+    common = ("--env-id", "StackelbergZoo/MspmPOMDP-v0", "--env-kwargs", T3, "--seed", "1",
+              "--protocol", "certified", "--local-search", "0.5", "--total-timesteps", "30000",
+              "--no-save-model")  # fmt: skip
+    plain = steps_to_target(run_trainer("random_search.py", *common, cwd=tmp_path))
+    late = run_trainer("random_search.py", *common, "--restart-after", "1000000", cwd=tmp_path)
+    assert steps_to_target(late) == plain
+    assert "local search restarted 0 times (--restart-after 1000000)" in late
+    often = run_trainer("random_search.py", *common, "--restart-after", "1000",
+                        "--no-stop-at-optimum", cwd=tmp_path)  # fmt: skip
+    restarts = int(re.search(r"local search restarted (\d+) times", often).group(1))
+    assert restarts >= 2, often[-2000:]
+    assert steps_to_target(often) <= 30000
+    assert "gap 0.000000" in often and "certified responses 100%" in often

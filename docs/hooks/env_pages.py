@@ -481,6 +481,8 @@ METRICS: dict[str, str] = {
     "charts/SPS": "leader steps per second of wall time",
     "charts/action_std": "mean std of the clipped-Gaussian head in box-width units (Box actions)",
     "charts/time_to_target": "wall-clock seconds until the evaluation first reached the target",
+    "charts/restarts": "random search with `--restart-after`: how many times the local search "
+    "has started over, logged at each restart",
     "losses/value_loss": "the critic's mean squared error against the GAE returns",
     "losses/policy_loss": "PPO's clipped surrogate policy loss",
     "losses/entropy": "mean entropy of the leader's action distribution",
