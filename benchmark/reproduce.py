@@ -19,6 +19,7 @@ curves and marl-eval JSON.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import json
@@ -762,6 +763,18 @@ def run_seconds(record: Mapping[str, Any]) -> float:
     return max((finished - started).total_seconds(), 0.0)
 
 
+def versions_text(versions: Mapping[tuple[Any, Any, Any], int]) -> str:
+    """The page's list of code versions: trainer file, the first 8 hex digits of its and the
+    package sources' SHA-256, and how many runs each has, most runs first."""
+    short = lambda sha: str(sha)[:8] if sha else "unknown"  # noqa: E731
+    return "; ".join(
+        f"`{trainer}.py` {short(trainer_sha)} with sources {short(source_sha)}: {count} runs"
+        for (trainer, trainer_sha, source_sha), count in sorted(
+            versions.items(), key=lambda item: (-item[1], str(item[0]))
+        )
+    )
+
+
 PREVIOUS_PROVENANCE = "previous sweep, rerun pending"
 """How the table marks a row kept from an earlier sweep's marl-eval data."""
 
@@ -953,11 +966,11 @@ def render_report(
             rows.append((experiment, summary, None if baseline is None else baseline[1]))
     runs = sum(len(records) for _, records in done.values())
     process_s = sum(run_seconds(r) for _, records in done.values() for r in records)
-    versions = {
+    versions = collections.Counter(
         (r.get("trainer"), r.get("trainer_sha256"), r.get("source_sha256"))
         for _, records in done.values()
         for r in records
-    }
+    )
     wall = sum(s.wall_time_s for s, _ in done.values())
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     rel = lambda p: os.path.relpath(p, report.parent)  # noqa: E731
@@ -980,7 +993,8 @@ def render_report(
         "sweep's `results/` folder (copied back into a sweep folder, the sweep resumes from "
         "it); the same data in marl-eval's layout is "
         f"[`{Path(marl_eval).name}`]({rel(marl_eval)}). The runs come from {len(versions)} "
-        "distinct versions of (trainer file, package sources), by SHA-256; "
+        "distinct versions of (trainer file, package sources), by SHA-256 "
+        f"({versions_text(versions)}); "
         "`--list-experiments` shows which runs the current code would change and "
         "`--rerun-changed` reruns them.\n",
         "**Statistics.** Each experiment plans 25 seeds where a run takes under a minute and "

@@ -206,3 +206,11 @@ def test_rows_of_a_previous_sweep_are_marked_and_not_judged(tmp_path):
         reproduce.aggregate(out, tmp_path / "p.md", previous, "x", previous)
     with pytest.raises(ValueError, match=r"marl_eval\.json"):
         reproduce.aggregate(out, tmp_path / "p.md", tmp_path / "fig", "x", tmp_path / "none")
+
+
+def test_the_page_lists_each_code_version_with_its_run_count():
+    versions = {("random_search", "ab" * 32, "cd" * 32): 3, ("mappo", "01" * 32, None): 7}
+    assert reproduce.versions_text(versions) == (
+        "`mappo.py` 01010101 with sources unknown: 7 runs; "
+        "`random_search.py` abababab with sources cdcdcdcd: 3 runs"
+    )

@@ -152,3 +152,23 @@ def test_the_pomdp_page_quotes_the_committed_runs():
     assert sorted(missed) == [2, 6]
     assert f"since step {missed[2].last_improvement / 1e6:.1f}M" in pomdp
     assert f"since step {missed[6].last_improvement / 1e6:.2f}M" in pomdp
+
+
+def test_the_pomdp_page_quotes_the_restart_row():
+    """The restart row's figures that docs/pomdp.md quotes, from the committed runs: every
+    seed at the target, the median time, and the two seeds that needed restarts."""
+    pomdp = " ".join((search_throughput.RUNS.parents[2] / "pomdp.md").read_text().split())
+    row = search_throughput.throughput(search_throughput.RUNS / "mspm-t5-certified-ls256r")
+    assert (row.runs, row.reached) == (10, 10)
+    assert f"median time to target {row.median_seconds_to_target:.1f} s" in pomdp
+    plain = search_throughput.runs_of(search_throughput.RUNS / "mspm-t5-certified-ls256")
+    restarted = search_throughput.runs_of(search_throughput.RUNS / "mspm-t5-certified-ls256r")
+    trapped = sorted(r.seed for r in plain if not r.reached)
+    assert trapped == [2, 6]
+    by_seed = {r.seed: r for r in restarted}
+    for run in plain:  # the seeds that never restart follow the plain runs step for step
+        if run.reached:
+            assert by_seed[run.seed].steps == run.steps
+    two, six = by_seed[2], by_seed[6]
+    assert f"at {two.steps / 1e6:.1f}M and {six.steps / 1e6:.1f}M steps" in pomdp
+    assert f"({two.seconds:.1f} s and {six.seconds:.1f} s)" in pomdp
