@@ -132,6 +132,8 @@ class RunSearch:
         reached: Whether the run reached the target.
         last_improvement: Step at which the best's exact value last rose (`improvements`).
         longest_stay: Longest stretch of steps without a rise, the end of the run included.
+            The curve is the run's best (its answer), so for a run that restarts its local
+            search (`--restart-after`) a stretch can span restarts, not one search's stay.
     """
 
     experiment: str
